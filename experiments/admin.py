@@ -1,0 +1,120 @@
+"""Django admin for every model. Participant data is read-only here: it is evidence, not a draft."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _, ngettext
+
+from .models import Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What participants gave can be looked at and deleted (withdrawal), never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "kind", "status", "owner", "participant_count", "launched_at", "short_hash"]
+    list_filter = ["status", "kind", "photo_policy"]
+    search_fields = ["title", "slug", "owner__username"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["collaborators", "classifier_models", "source_experiments"]
+    readonly_fields = ["config_sha256", "frozen_config", "launched_at", "closed_at", "next_slot"]
+    actions = ["launch", "close"]
+
+    @admin.display(description=_("participants"))
+    def participant_count(self, obj):
+        return obj.participants.count()
+
+    @admin.display(description=_("config SHA-256"))
+    def short_hash(self, obj):
+        return obj.config_sha256[:12]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Launching froze the configuration: a live or closed study is changed by a new version.
+        if obj and obj.status != Experiment.Status.DRAFT:
+            frozen = ["slug", "kind", "labels", "trial_plan", "opposite_map", "consent_text", "consent_version",
+                      "debrief_text", "photo_policy", "photo_retention_days", "show_feedback",
+                      "classifier_models", "ratings_per_photo", "ask_felt_guess"]
+            return [*self.readonly_fields, *frozen]
+        return self.readonly_fields
+
+    @admin.action(description=_("Launch: freeze the configuration and accept participants"))
+    def launch(self, request, queryset):
+        for experiment in queryset:
+            experiment.launch()
+        count = queryset.count()
+        self.message_user(request, ngettext("%d experiment launched.", "%d experiments launched.", count) % count,
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Close: stop accepting participants"))
+    def close(self, request, queryset):
+        for experiment in queryset:
+            experiment.close()
+        count = queryset.count()
+        self.message_user(request, ngettext("%d experiment closed.", "%d experiments closed.", count) % count,
+                          messages.SUCCESS)
+
+
+class TrialInline(admin.TabularInline):
+    model = Trial
+    extra = 0
+    can_delete = False
+    fields = ["index", "condition", "target", "felt", "intensity", "valence", "arousal", "pose_rating"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdmin):
+    list_display = ["public_code", "experiment", "status", "source", "step", "started_at", "completed_at"]
+    list_filter = ["status", "source", "experiment", "photos_for_rating"]
+    search_fields = ["public_code", "external_id", "withdrawal_code"]
+    list_select_related = ["experiment"]
+    inlines = [TrialInline]
+
+
+@admin.register(Trial)
+class TrialAdmin(ReadOnlyAdmin):
+    list_display = ["participant", "index", "condition", "target", "felt", "intensity", "completed_at"]
+    list_filter = ["condition", "participant__experiment"]
+    search_fields = ["participant__public_code"]
+    list_select_related = ["participant__experiment"]
+
+
+@admin.register(Photo)
+class PhotoAdmin(ReadOnlyAdmin):
+    list_display = ["id", "trial", "source", "width", "height", "size_bytes", "created_at", "deleted_at"]
+    list_filter = ["source", "trial__participant__experiment"]
+    search_fields = ["sha256", "trial__participant__public_code"]
+    list_select_related = ["trial__participant__experiment"]
+    exclude = ["file"]  # never render a link to the image file
+
+
+@admin.register(ClassifierModel)
+class ClassifierModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "sha256", "is_default", "created_at"]
+    search_fields = ["name", "sha256"]
+    list_filter = ["is_default"]
+
+
+@admin.register(Classification)
+class ClassificationAdmin(ReadOnlyAdmin):
+    list_display = ["photo", "model", "status", "top_label", "face_score", "n_faces", "attempts", "finished_at"]
+    list_filter = ["status", "model", "top_label", "photo__trial__participant__experiment"]
+    search_fields = ["photo__sha256", "error"]
+    list_select_related = ["model", "photo__trial__participant"]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyAdmin):
+    list_display = ["rater", "photo", "label", "felt_guess", "confidence", "response_ms", "created_at"]
+    list_filter = ["label", "rater__experiment"]
+    search_fields = ["rater__public_code"]
+    list_select_related = ["rater__experiment"]

@@ -1,0 +1,386 @@
+"""The study's data: experiments, participants and their trials, photos, models and what they said.
+
+Rules that must hold for every row live in Meta constraints, so the database enforces them.
+"""
+
+import hashlib
+import json
+import secrets
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import conditions
+
+
+def default_labels() -> list[str]:
+    return list(conditions.DEFAULT_LABELS)
+
+
+def default_opposites() -> dict[str, str]:
+    return dict(conditions.DEFAULT_OPPOSITES)
+
+
+def default_trial_plan() -> dict[str, int]:
+    return dict(conditions.DEFAULT_TRIAL_PLAN)
+
+
+def new_public_code() -> str:
+    return secrets.token_urlsafe(18)  # 144 bits: unguessable, safe in a URL
+
+
+def new_withdrawal_code() -> str:
+    # Short enough to write down; no 0/O or 1/I to misread.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+def photo_storage():
+    return storages["photos"]
+
+
+def photo_upload_to(photo: "Photo", filename: str) -> str:
+    # Random names: a file name must tell nothing about who is in it.
+    return f"{secrets.token_hex(2)}/{secrets.token_hex(16)}.jpg"
+
+
+class ExperimentQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status=Experiment.Status.LIVE)
+
+    def for_researcher(self, user):
+        if user.is_superuser:
+            return self.all()
+        return self.filter(Q(owner=user) | Q(collaborators=user)).distinct()
+
+
+class Experiment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        LIVE = "live", _("Live")
+        CLOSED = "closed", _("Closed")
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo study")
+        RATING = "rating", _("Rating study")
+
+    class PhotoPolicy(models.TextChoices):
+        KEEP = "keep", _("Keep until the experiment is deleted")
+        DELETE_AFTER_CLASSIFICATION = "delete_after_classification", _("Delete once classified")
+        KEEP_DAYS = "keep_days", _("Keep for a number of days")
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PHOTO)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_experiments")
+    collaborators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_experiments"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    labels = models.JSONField(default=default_labels, help_text=_("Expression categories, in display order."))
+    trial_plan = models.JSONField(default=default_trial_plan, help_text=_("Trials per condition."))
+    opposite_map = models.JSONField(default=default_opposites)
+    consent_text = models.TextField()
+    consent_version = models.PositiveIntegerField(default=1)
+    debrief_text = models.TextField(blank=True)
+    completion_code = models.CharField(max_length=64, blank=True)
+    completion_url = models.URLField(blank=True, help_text=_("Where to send participants when they finish."))
+    return_url = models.URLField(blank=True, help_text=_("Where to send participants who decline."))
+    photo_policy = models.CharField(max_length=32, choices=PhotoPolicy.choices, default=PhotoPolicy.KEEP)
+    photo_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    show_feedback = models.BooleanField(default=False, help_text=_("Show participants the model's label."))
+    classifier_models = models.ManyToManyField("ClassifierModel", blank=True, related_name="experiments")
+    source_experiments = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="rating_experiments",
+        help_text=_("For a rating study: the photo studies whose photos are rated."),
+    )
+    ratings_per_photo = models.PositiveSmallIntegerField(default=3)
+    ask_felt_guess = models.BooleanField(default=True)
+    # Counterbalancing: the next participant takes this slot; incremented atomically.
+    next_slot = models.PositiveIntegerField(default=0, editable=False)
+    config_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    frozen_config = models.JSONField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    launched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ExperimentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(photo_policy="keep_days") | Q(photo_retention_days__gte=1),
+                name="keep_days_needs_a_number_of_days",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("study_entry", args=[self.slug])
+
+    def config(self) -> dict:
+        """Everything that defines what participants see and how photos are scored."""
+        return {
+            "slug": self.slug,
+            "kind": self.kind,
+            "labels": self.labels,
+            "trial_plan": self.trial_plan,
+            "opposite_map": self.opposite_map,
+            "consent_version": self.consent_version,
+            "consent_text": self.consent_text,
+            "debrief_text": self.debrief_text,
+            "photo_policy": self.photo_policy,
+            "photo_retention_days": self.photo_retention_days,
+            "show_feedback": self.show_feedback,
+            "ratings_per_photo": self.ratings_per_photo,
+            "ask_felt_guess": self.ask_felt_guess,
+            "classifier_models": sorted(m.sha256 for m in self.classifier_models.all()),
+        }
+
+    @staticmethod
+    def hash_config(config: dict) -> str:
+        canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @transaction.atomic
+    def launch(self) -> None:
+        """Freeze the configuration and stamp its SHA-256; a live experiment accepts participants."""
+        if self.status == self.Status.LIVE:
+            return
+        self.frozen_config = self.config()
+        self.config_sha256 = self.hash_config(self.frozen_config)
+        self.status = self.Status.LIVE
+        self.launched_at = self.launched_at or timezone.now()
+        self.closed_at = None
+        self.save()
+
+    def close(self) -> None:
+        self.status = self.Status.CLOSED
+        self.closed_at = timezone.now()
+        self.save(update_fields=["status", "closed_at", "updated_at"])
+
+    def take_slot(self) -> int:
+        """The next counterbalancing slot; two simultaneous arrivals never get the same one."""
+        with transaction.atomic():
+            Experiment.objects.filter(pk=self.pk).update(next_slot=F("next_slot") + 1)
+            return Experiment.objects.values_list("next_slot", flat=True).get(pk=self.pk) - 1
+
+
+class Participant(models.Model):
+    class Status(models.TextChoices):
+        STARTED = "started", _("Started")
+        CONSENTED = "consented", _("Consented")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        DECLINED = "declined", _("Declined consent")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SCREENED_OUT = "screened_out", _("Screened out")
+
+    class Source(models.TextChoices):
+        DIRECT = "direct", _("Direct link")
+        PROLIFIC = "prolific", "Prolific"
+        SONA = "sona", "SONA"
+        MTURK = "mturk", "MTurk"
+        GENERIC = "generic", _("Other panel")
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="participants")
+    public_code = models.CharField(max_length=32, unique=True, default=new_public_code, editable=False)
+    withdrawal_code = models.CharField(max_length=16, unique=True, default=new_withdrawal_code, editable=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.DIRECT)
+    external_id = models.CharField(max_length=128, blank=True)
+    external_study_id = models.CharField(max_length=128, blank=True)
+    external_session_id = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)
+    consent_version = models.PositiveIntegerField(null=True, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    photos_for_research = models.BooleanField(default=False)
+    photos_for_rating = models.BooleanField(default=False)
+    photos_for_publication = models.BooleanField(default=False)
+    slot = models.PositiveIntegerField(null=True, blank=True)
+    order_seed = models.BigIntegerField(null=True, blank=True)
+    condition_order = models.JSONField(default=list, blank=True)
+    # The server-held pointer: the step this participant must be on.
+    step = models.CharField(max_length=32, default="consent")
+    trial_pointer = models.PositiveSmallIntegerField(default=0)
+    step_times = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["experiment", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "external_id"],
+                condition=~Q(external_id=""),
+                name="one_participant_per_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["experiment", "slot"], condition=Q(slot__isnull=False), name="one_participant_per_slot"
+            ),
+        ]
+        indexes = [models.Index(fields=["experiment", "status"])]
+
+    def __str__(self):
+        return f"{self.experiment.slug}/{self.public_code[:8]}"
+
+
+class Trial(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="trials")
+    index = models.PositiveSmallIntegerField()
+    condition = models.CharField(max_length=10, choices=[(c, c) for c in conditions.CONDITIONS])
+    assigned_expression = models.CharField(max_length=32, blank=True)
+    target = models.CharField(max_length=32, blank=True, help_text=_("Expression asked for ('' on natural)."))
+    felt = models.CharField(max_length=32, blank=True, help_text=_("'' means none of the labels."))
+    intensity = models.PositiveSmallIntegerField(null=True, blank=True)
+    valence = models.PositiveSmallIntegerField(null=True, blank=True)
+    arousal = models.PositiveSmallIntegerField(null=True, blank=True)
+    pose_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    client_timings = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    felt_reported_at = models.DateTimeField(null=True, blank=True)
+    photo_submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "index"], name="one_trial_per_index"),
+            models.CheckConstraint(condition=Q(intensity__isnull=True) | Q(intensity__range=(1, 7)),
+                                   name="intensity_1_to_7"),
+            models.CheckConstraint(condition=Q(valence__isnull=True) | Q(valence__range=(1, 9)),
+                                   name="valence_1_to_9"),
+            models.CheckConstraint(condition=Q(arousal__isnull=True) | Q(arousal__range=(1, 9)),
+                                   name="arousal_1_to_9"),
+            models.CheckConstraint(condition=Q(pose_rating__isnull=True) | Q(pose_rating__range=(1, 7)),
+                                   name="pose_rating_1_to_7"),
+        ]
+
+    def __str__(self):
+        return f"{self.participant} #{self.index} {self.condition}"
+
+
+class PhotoQuerySet(models.QuerySet):
+    def present(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def for_researcher(self, user):
+        experiments = Experiment.objects.for_researcher(user)
+        return self.filter(trial__participant__experiment__in=experiments).select_related(
+            "trial__participant__experiment"
+        )
+
+
+class Photo(models.Model):
+    class Source(models.TextChoices):
+        WEBCAM = "webcam", _("Webcam snapshot")
+        UPLOAD = "upload", _("Uploaded file")
+
+    trial = models.OneToOneField(Trial, on_delete=models.CASCADE, related_name="photo")
+    file = models.FileField(storage=photo_storage, upload_to=photo_upload_to, max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBCAM)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"photo of {self.trial}"
+
+    def delete_file(self) -> None:
+        """Remove the image from storage and keep the row as a record that it existed."""
+        if self.file:
+            self.file.delete(save=False)
+        self.deleted_at = timezone.now()
+        self.save(update_fields=["file", "deleted_at"])
+
+
+class ClassifierModel(models.Model):
+    name = models.SlugField(max_length=80, unique=True)
+    version = models.CharField(max_length=40, blank=True)
+    onnx_path = models.CharField(max_length=500, help_text=_("Path of the .onnx file, absolute or in the package."))
+    sha256 = models.CharField(max_length=64, unique=True)
+    card = models.JSONField(help_text=_("The model card: input, preprocessing, labels, licence."))
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.version}".strip()
+
+
+class Classification(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        NO_FACE = "no_face", _("No face found")
+        INVALID_IMAGE = "invalid_image", _("Invalid image")
+        FAILED = "failed", _("Failed")
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="classifications")
+    model = models.ForeignKey(ClassifierModel, on_delete=models.PROTECT, related_name="classifications")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    probabilities = models.JSONField(default=dict, blank=True)
+    top_label = models.CharField(max_length=32, blank=True)
+    face_box = models.JSONField(null=True, blank=True, help_text=_("[x, y, width, height] in pixels."))
+    face_score = models.FloatField(null=True, blank=True)
+    n_faces = models.PositiveSmallIntegerField(null=True, blank=True)
+    faces = models.JSONField(default=list, blank=True)
+    timings_ms = models.JSONField(default=dict, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["photo", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "model"], name="one_classification_per_photo_and_model"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.model} on {self.photo_id}: {self.status}"
+
+
+class Rating(models.Model):
+    rater = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="ratings")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="ratings")
+    label = models.CharField(max_length=32)
+    felt_guess = models.CharField(max_length=32, blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rater", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "photo"], name="one_rating_per_rater_and_photo"),
+            models.CheckConstraint(condition=Q(confidence__isnull=True) | Q(confidence__range=(1, 7)),
+                                   name="confidence_1_to_7"),
+        ]
+
+    def __str__(self):
+        return f"{self.rater} rated {self.photo_id}: {self.label}"
