@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from . import conditions
@@ -40,8 +41,18 @@ def new_withdrawal_code() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
+class _PhotoStorage(LazyObject):
+    """storages["photos"], looked up when first used (and again after tests swap STORAGES)."""
+
+    def _setup(self):
+        self._wrapped = storages["photos"]
+
+
+private_photo_storage = _PhotoStorage()
+
+
 def photo_storage():
-    return storages["photos"]
+    return private_photo_storage
 
 
 def photo_upload_to(photo: "Photo", filename: str) -> str:
@@ -343,7 +354,7 @@ class Classification(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     probabilities = models.JSONField(default=dict, blank=True)
     top_label = models.CharField(max_length=32, blank=True)
-    face_box = models.JSONField(null=True, blank=True, help_text=_("[x, y, width, height] in pixels."))
+    face_box = models.JSONField(null=True, blank=True, help_text=_("[x0, y0, x1, y1] in upright pixels."))
     face_score = models.FloatField(null=True, blank=True)
     n_faces = models.PositiveSmallIntegerField(null=True, blank=True)
     faces = models.JSONField(default=list, blank=True)
@@ -352,6 +363,8 @@ class Classification(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -359,7 +372,7 @@ class Classification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["photo", "model"], name="one_classification_per_photo_and_model"),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [models.Index(fields=["status", "queued_at"])]
 
     def __str__(self):
         return f"{self.model} on {self.photo_id}: {self.status}"

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "experiments",
 ]
 
@@ -115,7 +118,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "workspace:experiment_list"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
@@ -163,8 +168,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-classifications": {
+        "task": "experiments.tasks.requeue_stale_classifications",
+        "schedule": env_int("CLASSIFICATION_SWEEP_EVERY", 300),
+    },
+}
+# A classification still pending after this many seconds is sent to the workers again.
+CLASSIFICATION_STALE_AFTER = env_int("CLASSIFICATION_STALE_AFTER", 600)
 # Threads each worker process gives onnxruntime; processes x threads should not exceed the cores.
 INFERENCE_THREADS = env_int("INFERENCE_THREADS", 1)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "fer_study API",
+    "DESCRIPTION": "Researchers' token API: experiments, status counts and exports.",
+    "VERSION": "1.0.0",
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,20 @@
+# One image for web, worker and beat.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml constraints.txt README.md ./
+COPY fer_study ./fer_study
+COPY experiments ./experiments
+RUN pip install -c constraints.txt .
+
+COPY . .
+RUN useradd --create-home --uid 1000 study \
+    && mkdir -p /data/photos /app/staticfiles \
+    && DEBUG=1 python manage.py collectstatic --noinput \
+    && chown -R study /data /app/staticfiles
+USER study
+
+EXPOSE 8000
+CMD ["gunicorn", "fer_study.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,152 @@
+"""Which ONNX models exist, and how a stored photo is classified by one of them.
+
+A worker classifies a photo here: `classify_stored_photo` (called by the Celery task in tasks.py)
+reads the private file and runs experiments.inference on it.
+"""
+
+import functools
+import hashlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .inference import CANONICAL_LABELS, MODELS_DIR, ExpressionClassifier, ModelCard, classify_image
+from .inference.pipeline import load_default_models
+from .models import Classification, ClassifierModel, Experiment, Photo
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_FILE = "mini_xception_fer2013.onnx"
+DEFAULT_CARD_FILE = "mini_xception_fer2013.card.json"
+# A message that kills its worker comes back (acks_late); after this many starts we record the failure.
+MAX_ATTEMPTS = 3
+# Longer than the task's hard time limit: a row started this long ago has no live worker on it.
+ABANDONED_AFTER = timedelta(seconds=120)
+
+
+def resolve_model_path(onnx_path: str) -> Path:
+    """Shipped models are stored by file name, so the row works on any machine or container."""
+    path = Path(onnx_path)
+    return path if path.is_absolute() else MODELS_DIR / path
+
+
+def register_model(*, name: str, onnx_path: str | Path, card: dict, is_default: bool = False) -> ClassifierModel:
+    """Check the card against the ONNX file (CardError with a clear message if they disagree), then store it."""
+    model_card = ModelCard.from_dict(card)
+    ExpressionClassifier(resolve_model_path(str(onnx_path)), model_card)  # raises CardError on a mismatch
+    sha256 = hashlib.sha256(resolve_model_path(str(onnx_path)).read_bytes()).hexdigest()
+    model, _ = ClassifierModel.objects.update_or_create(
+        sha256=sha256,
+        defaults={
+            "name": name,
+            "version": model_card.version,
+            "onnx_path": str(onnx_path),
+            "card": model_card.to_dict(),
+            "is_default": is_default,
+        },
+    )
+    return model
+
+
+def register_default_model() -> ClassifierModel:
+    model = ClassifierModel.objects.filter(is_default=True).first()
+    if model:
+        return model
+    card = ModelCard.from_json(MODELS_DIR / DEFAULT_CARD_FILE).to_dict()
+    return register_model(name="mini-xception-fer2013", onnx_path=DEFAULT_MODEL_FILE, card=card, is_default=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _classifier(path: str, sha256: str, threads: int) -> ExpressionClassifier:
+    row = ClassifierModel.objects.get(sha256=sha256)
+    return ExpressionClassifier(Path(path), ModelCard.from_dict(row.card), threads=threads)
+
+
+def classifier_for(model: ClassifierModel) -> ExpressionClassifier:
+    """One onnxruntime session per model and worker process (sha256 in the key: a replaced file reloads)."""
+    return _classifier(str(resolve_model_path(model.onnx_path)), model.sha256, settings.INFERENCE_THREADS)
+
+
+def experiment_labels(experiment: Experiment) -> tuple[str, ...]:
+    return tuple(label for label in experiment.labels if label in CANONICAL_LABELS) or CANONICAL_LABELS
+
+
+def classify_stored_photo(photo_id: int, model_id: int, *, force: bool = False) -> Classification | None:
+    """Classify one photo with one model and store the result; None if there is nothing to do.
+
+    Idempotent: a conditional UPDATE claims only a pending row that no live worker holds (unless
+    `force`), so duplicate deliveries of the same task do the work once.
+    """
+    now = timezone.now()
+    claim = Classification.objects.filter(photo_id=photo_id, model_id=model_id)
+    if not force:
+        claim = claim.filter(Q(started_at__isnull=True) | Q(started_at__lt=now - ABANDONED_AFTER),
+                             status=Classification.Status.PENDING)
+    if not claim.update(attempts=F("attempts") + 1, started_at=now):
+        return None  # done already, held by another worker, or the photo was withdrawn
+    row = Classification.objects.select_related("photo__trial__participant__experiment", "model").get(
+        photo_id=photo_id, model_id=model_id
+    )
+    photo = row.photo
+    if row.attempts > MAX_ATTEMPTS:
+        return _finish(row, status=Classification.Status.FAILED,
+                       error=f"Gave up after {MAX_ATTEMPTS} attempts: the image stopped the worker each time.")
+    if photo.deleted_at or not photo.file:
+        return _finish(row, status=Classification.Status.FAILED, error="The photo was deleted before it was classified.")
+    try:
+        with photo.file.open("rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return _finish(row, status=Classification.Status.FAILED, error="The photo file is missing from storage.")
+    result = classify_image(
+        data,
+        detector=load_default_models(settings.INFERENCE_THREADS).detector,
+        classifier=classifier_for(row.model),
+        labels=experiment_labels(photo.trial.participant.experiment),
+    )
+    finished = _finish(
+        row,
+        status=result.status,
+        probabilities=result.probabilities,
+        top_label=result.top_label,
+        face_box=list(result.face_box) if result.face_box else None,
+        face_score=result.face_score,
+        n_faces=result.n_faces,
+        faces=result.faces,
+        timings_ms=result.timings_ms,
+        model_sha256=result.model_sha256,
+        error=result.error_message,
+    )
+    apply_photo_policy(photo)
+    return finished
+
+
+def record_failure(photo_id: int, model_id: int, error: Exception) -> None:
+    reason = "It took too long." if isinstance(error, SoftTimeLimitExceeded) else f"{type(error).__name__}: {error}"
+    Classification.objects.filter(photo_id=photo_id, model_id=model_id, status=Classification.Status.PENDING).update(
+        status=Classification.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+    )
+
+
+def _finish(row: Classification, **fields) -> Classification:
+    fields["finished_at"] = timezone.now()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save(update_fields=list(fields))
+    return row
+
+
+def apply_photo_policy(photo: Photo) -> None:
+    """'Delete once classified': the file goes as soon as no model still needs it."""
+    experiment = photo.trial.participant.experiment
+    if experiment.photo_policy != Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION:
+        return
+    with transaction.atomic():
+        if not photo.classifications.filter(status=Classification.Status.PENDING).exists():
+            photo.delete_file()

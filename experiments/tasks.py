@@ -1,0 +1,66 @@
+"""Celery tasks: thin, take ids, and declare their delivery policy here.
+
+https://docs.celeryq.dev/en/stable/userguide/tasks.html
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from .classifiers import classify_stored_photo, record_failure
+from .inference.pipeline import load_default_models
+from .models import Classification
+
+log = logging.getLogger(__name__)
+
+# Only a database or broker hiccup is worth a retry; a bad image ends in a recorded status instead.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError)
+
+
+@worker_process_init.connect
+def load_models_after_fork(**kwargs):
+    """Sessions are created once per worker process, after fork (onnxruntime is not fork-safe)."""
+    load_default_models(settings.INFERENCE_THREADS)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+    ignore_result=True,
+)
+def classify_photo(photo_id: int, model_id: int, force: bool = False) -> None:
+    try:
+        classify_stored_photo(photo_id, model_id, force=force)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:  # a bug or a time limit: record it on the row instead of looping
+        log.exception("classification of photo %s with model %s failed", photo_id, model_id)
+        record_failure(photo_id, model_id, error)
+
+
+@shared_task(ignore_result=True)
+def requeue_stale_classifications() -> int:
+    """The sweeper: pending rows older than CLASSIFICATION_STALE_AFTER were lost somewhere; send them again."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.CLASSIFICATION_STALE_AFTER)
+    stale = Classification.objects.filter(status=Classification.Status.PENDING, queued_at__lt=cutoff)
+    count = 0
+    for pk, photo_id, model_id in stale.values_list("pk", "photo_id", "model_id").iterator():
+        # Stamped first, so the next sweep waits a full period before sending it again.
+        if Classification.objects.filter(pk=pk, queued_at__lt=cutoff).update(queued_at=now):
+            classify_photo.delay(photo_id, model_id)
+            count += 1
+    if count:
+        log.warning("re-enqueued %d stale classifications", count)
+    return count

@@ -1,0 +1,70 @@
+"""The settings file decides the deployment: check each environment in a fresh interpreter."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = (
+    "import json; from django.conf import settings as s; "
+    "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
+    "'name': str(s.DATABASES['default']['NAME']), 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+    "'acks_late': s.CELERY_TASK_ACKS_LATE, 'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, "
+    "'serializer': s.CELERY_TASK_SERIALIZER, 'photo_url': s.STORAGES['photos']['OPTIONS']['base_url']}))"
+)
+SETTINGS_VARIABLES = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL")
+
+
+def load_settings(**overrides):
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env.update(overrides, DJANGO_SETTINGS_MODULE="fer_study.settings")
+    return subprocess.run([sys.executable, "-c", "import django; django.setup(); " + PROBE],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_with_nothing_set_it_runs_embedded():
+    result = load_settings()
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["debug"] is True
+    assert seen["engine"] == "django.db.backends.sqlite3"
+    assert seen["name"].endswith("db.sqlite3")
+    assert seen["eager"] is True
+    assert seen["photo_url"] is None  # photos have no public URL
+
+
+def test_database_and_broker_urls_select_postgresql_and_real_workers():
+    result = load_settings(DATABASE_URL="postgres://u:p@db.example:5432/study", CELERY_BROKER_URL="redis://r:6379/0")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["engine"] == "django.db.backends.postgresql"
+    assert seen["name"] == "study"
+    assert seen["eager"] is False
+    assert (seen["acks_late"], seen["prefetch"], seen["serializer"]) == (True, 1, "json")
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = load_settings(DEBUG="0", ALLOWED_HOSTS="study.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = load_settings(DEBUG="0", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_the_secret_key_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret-from-a-file-" + "x" * 40 + "\n")
+    result = load_settings(DEBUG="0", SECRET_KEY_FILE=str(secret), ALLOWED_HOSTS="study.example.org")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_malformed_boolean_is_refused_with_its_name():
+    result = load_settings(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
