@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _, ngettext
 
+from .rescoring import rescore
 from .models import Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
 
 
@@ -24,7 +25,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["collaborators", "classifier_models", "source_experiments"]
     readonly_fields = ["config_sha256", "frozen_config", "launched_at", "closed_at", "next_slot"]
-    actions = ["launch", "close"]
+    actions = ["launch", "close", "rescore_missing"]
 
     @admin.display(description=_("participants"))
     def participant_count(self, obj):
@@ -50,6 +51,13 @@ class ExperimentAdmin(admin.ModelAdmin):
         count = queryset.count()
         self.message_user(request, ngettext("%d experiment launched.", "%d experiments launched.", count) % count,
                           messages.SUCCESS)
+
+    @admin.action(description=_("Re-score: classify photos that an attached model has not classified yet"))
+    def rescore_missing(self, request, queryset):
+        queued = sum(rescore(experiment, model) for experiment in queryset
+                     for model in experiment.classifier_models.all())
+        self.message_user(request, ngettext("%d classification queued.", "%d classifications queued.", queued)
+                          % queued, messages.SUCCESS)
 
     @admin.action(description=_("Close: stop accepting participants"))
     def close(self, request, queryset):
