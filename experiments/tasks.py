@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from . import retention
 from .classifiers import classify_stored_photo, record_failure
 from .inference.pipeline import load_default_models
 from .models import Classification
@@ -64,3 +65,9 @@ def requeue_stale_classifications() -> int:
     if count:
         log.warning("re-enqueued %d stale classifications", count)
     return count
+
+
+@shared_task(ignore_result=True)
+def enforce_photo_policies() -> int:
+    """Beat runs this hourly: files past their experiment's photo policy are deleted."""
+    return retention.enforce_photo_policies()

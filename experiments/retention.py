@@ -1,0 +1,49 @@
+"""Photo policy and storage hygiene: photos are kept only as long as the experiment says."""
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Classification, Experiment, Photo, private_photo_storage
+
+
+def expired_photos(now=None):
+    """Photos past their experiment's keep-N-days limit, and classified photos under 'delete once classified'."""
+    now = now or timezone.now()
+    expired = Q(trial__participant__experiment__photo_policy=Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION) & ~Q(
+        classifications__status=Classification.Status.PENDING
+    )
+    keeping = Experiment.objects.filter(photo_policy=Experiment.PhotoPolicy.KEEP_DAYS)
+    for experiment_id, days in keeping.values_list("pk", "photo_retention_days"):
+        expired |= Q(trial__participant__experiment_id=experiment_id, created_at__lt=now - timedelta(days=days))
+    return Photo.objects.present().exclude(file="").filter(expired).distinct()
+
+
+def enforce_photo_policies(now=None) -> int:
+    """Delete the files of expired photos (rows stay, marked deleted); returns how many."""
+    ids = [photo.pk for photo in expired_photos(now)]
+    for photo in Photo.objects.filter(pk__in=ids):
+        photo.delete_file()
+    return len(ids)
+
+
+def stored_files(storage=private_photo_storage, folder="") -> set[str]:
+    directories, files = storage.listdir(folder)
+    names = {f"{folder}/{name}".lstrip("/") for name in files}
+    for directory in directories:
+        names |= stored_files(storage, f"{folder}/{directory}".lstrip("/"))
+    return names
+
+
+def audit_storage() -> dict[str, list[str]]:
+    """Files without a row (to delete) and rows whose file is gone (data lost), both ways."""
+    try:
+        on_disk = stored_files()
+    except FileNotFoundError:
+        on_disk = set()
+    expected = dict(Photo.objects.present().exclude(file="").values_list("file", "pk"))
+    return {
+        "files_without_rows": sorted(on_disk - set(expected)),
+        "rows_without_files": sorted(f"photo {expected[name]}: {name}" for name in set(expected) - on_disk),
+    }
