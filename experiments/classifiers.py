@@ -4,8 +4,8 @@ A worker classifies a photo here: `classify_stored_photo` (called by the Celery 
 reads the private file and runs experiments.inference on it.
 """
 
-import functools
 import hashlib
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .inference import CANONICAL_LABELS, MODELS_DIR, ExpressionClassifier, ModelCard, classify_image
-from .inference.pipeline import load_default_models
+from .inference.pipeline import load_classifier, load_default_models
 from .models import Classification, ClassifierModel, Experiment, Photo
 
 log = logging.getLogger(__name__)
@@ -62,15 +62,12 @@ def register_default_model() -> ClassifierModel:
     return register_model(name="mini-xception-fer2013", onnx_path=DEFAULT_MODEL_FILE, card=card, is_default=True)
 
 
-@functools.lru_cache(maxsize=8)
-def _classifier(path: str, sha256: str, threads: int) -> ExpressionClassifier:
-    row = ClassifierModel.objects.get(sha256=sha256)
-    return ExpressionClassifier(Path(path), ModelCard.from_dict(row.card), threads=threads)
-
-
 def classifier_for(model: ClassifierModel) -> ExpressionClassifier:
-    """One onnxruntime session per model and worker process (sha256 in the key: a replaced file reloads)."""
-    return _classifier(str(resolve_model_path(model.onnx_path)), model.sha256, settings.INFERENCE_THREADS)
+    """One onnxruntime session per model and worker process; a file whose bytes are not the
+    registered ones is refused, so every stored result names the model that produced it."""
+    card_json = json.dumps(model.card, sort_keys=True)
+    return load_classifier(str(resolve_model_path(model.onnx_path)), card_json, sha256=model.sha256,
+                           threads=settings.INFERENCE_THREADS)
 
 
 def experiment_labels(experiment: Experiment) -> tuple[str, ...]:
@@ -98,7 +95,8 @@ def classify_stored_photo(photo_id: int, model_id: int, *, force: bool = False) 
         return _finish(row, status=Classification.Status.FAILED,
                        error=f"Gave up after {MAX_ATTEMPTS} attempts: the image stopped the worker each time.")
     if photo.deleted_at or not photo.file:
-        return _finish(row, status=Classification.Status.FAILED, error="The photo was deleted before it was classified.")
+        return _finish(row, status=Classification.Status.FAILED,
+                       error="The photo was deleted before it was classified.")
     try:
         with photo.file.open("rb") as handle:
             data = handle.read()

@@ -1,0 +1,247 @@
+"""Per-photo cost of the inference pipeline on webcam-size JPEGs, and the same for the fer package.
+
+    python benchmarks/inference.py [--runs 50] [--fer-runs 15] [--processes 2]
+
+Photos: 640x480 JPEGs (quality 90) made from scikit-image's shipped images: three with faces
+(astronaut, cameraman, two astronaut faces side by side) and three without (coffee, rocket,
+Hubble deep field).
+Everything runs on one thread (onnxruntime intra-op 1; fer: TensorFlow and OpenCV set to 1 thread).
+If `fer` is importable, `FER().detect_emotions` (its defaults: Haar cascade + the bundled TFLite
+mini-Xception; decode with cv2.imdecode included) runs on the same JPEGs in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import skimage.data  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from experiments.inference import classify_image, load_default_models  # noqa: E402
+
+SIZE = (640, 480)
+
+
+def webcam_frame(array: np.ndarray) -> Image.Image:
+    """Scale to cover 640x480 and crop the centre, like a webcam frame."""
+    image = Image.fromarray(array).convert("RGB")
+    scale = max(SIZE[0] / image.width, SIZE[1] / image.height)
+    image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)
+    left, top = (image.width - SIZE[0]) // 2, (image.height - SIZE[1]) // 2
+    return image.crop((left, top, left + SIZE[0], top + SIZE[1]))
+
+
+def two_faces() -> Image.Image:
+    face = Image.fromarray(skimage.data.astronaut()).crop((130, 30, 330, 230))
+    canvas = Image.new("RGB", SIZE, (200, 200, 200))
+    canvas.paste(face.resize((190, 190)), (30, 150))
+    canvas.paste(face.resize((280, 280)), (330, 100))
+    return canvas
+
+
+def photos() -> dict[str, bytes]:
+    frames = {
+        "astronaut": webcam_frame(skimage.data.astronaut()),
+        "cameraman": webcam_frame(skimage.data.camera()),
+        "two_faces": two_faces(),
+        "coffee (no face)": webcam_frame(skimage.data.coffee()),
+        "hubble (no face)": webcam_frame(skimage.data.hubble_deep_field()),
+        "rocket (no face)": webcam_frame(skimage.data.rocket()),
+    }
+    encoded = {}
+    for name, frame in frames.items():
+        buffer = io.BytesIO()
+        frame.save(buffer, "JPEG", quality=90)
+        encoded[name] = buffer.getvalue()
+    return encoded
+
+
+def median_ms(samples) -> float:
+    return statistics.median(samples)
+
+
+def bench_pipeline(data: dict[str, bytes], runs: int) -> dict[str, dict]:
+    models = load_default_models(threads=1)
+    rows = {}
+    for name, jpeg in data.items():
+        for _ in range(5):  # warm-up
+            classify_image(jpeg, detector=models.detector, classifier=models.classifier)
+        results, cpu = [], []
+        for _ in range(runs):
+            started = time.process_time()
+            results.append(classify_image(jpeg, detector=models.detector, classifier=models.classifier))
+            cpu.append((time.process_time() - started) * 1000)
+        stages = {
+            stage: median_ms([r.timings_ms.get(stage, 0.0) for r in results])
+            for stage in ("decode", "detect", "classify", "total")
+        }
+        last = results[-1]
+        rows[name] = {
+            **stages,
+            "status": last.status,
+            "n_faces": last.n_faces,
+            "label": last.top_label,
+            "p": last.probabilities.get(last.top_label, 0.0),
+            "cpu": median_ms(cpu),
+        }
+    return rows
+
+
+def bench_classifier(batch_size: int, windows: int = 5, seconds: float = 1.0) -> tuple[float, float]:
+    """Faces per second on one thread, median over timing windows: (model only, crop + preprocess + model)."""
+    models = load_default_models(threads=1)
+    image = Image.fromarray(skimage.data.astronaut())
+    rng = np.random.default_rng(0)
+    sizes = rng.uniform(80, 120, batch_size)
+    boxes = [
+        (x, y, x + s, y + s)
+        for x, y, s in zip(
+            rng.uniform(150, 200, batch_size), rng.uniform(60, 110, batch_size), sizes, strict=True
+        )
+    ]
+    classifier = models.classifier
+    batch = classifier.preprocess(image, boxes)
+    rates = []
+    for work in (lambda: classifier.predict(batch), lambda: classifier.classify(image, boxes)):
+        work()
+        samples = []
+        for _ in range(windows):
+            # CPU time of this process: "faces per second of one core", robust to other load on the machine
+            done, started = 0, time.process_time()
+            while time.process_time() - started < seconds:
+                work()
+                done += batch_size
+            samples.append(done / (time.process_time() - started))
+        rates.append(statistics.median(samples))
+    return rates[0], rates[1]
+
+
+def _worker_throughput(args):
+    jpegs, seconds = args
+    models = load_default_models(threads=1)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for jpeg in jpegs:
+            classify_image(jpeg, detector=models.detector, classifier=models.classifier)
+            done += 1
+    return done / (time.perf_counter() - started)
+
+
+def bench_processes(data: dict[str, bytes], processes: int, seconds: float = 5.0) -> float:
+    """Photos per second with N worker processes, one thread each (models loaded after fork)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        pool.map(_worker_throughput, [(list(data.values()), 0.5)] * processes)  # warm-up and load
+        return sum(pool.map(_worker_throughput, [(list(data.values()), seconds)] * processes))
+
+
+def bench_fer(data: dict[str, bytes], runs: int) -> dict[str, dict] | None:
+    try:
+        import cv2
+        import tensorflow as tf
+
+        try:
+            from fer import FER
+        except ImportError:
+            from fer.fer import FER  # fer 25.x no longer re-exports FER from the package
+    except ImportError as error:
+        print(f"fer not importable here ({error}); skipping the comparison")
+        return None
+    import logging
+
+    logging.getLogger("fer").setLevel(logging.WARNING)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    cv2.setNumThreads(1)
+    detector = FER()
+    rows = {}
+    for name, jpeg in data.items():
+
+        def once(jpeg=jpeg):
+            return detector.detect_emotions(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
+
+        once()
+        samples, cpu, found = [], [], None
+        for _ in range(runs):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            found = once()
+            samples.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+        label = max(found[0]["emotions"], key=found[0]["emotions"].get) if found else ""
+        rows[name] = {
+            "total": median_ms(samples),
+            "cpu": median_ms(cpu),
+            "n_faces": len(found),
+            "label": label,
+        }
+    return rows
+
+
+def format_row(name: str, row: dict, theirs: dict | None) -> str:
+    result = f"{row['status']} {row['n_faces']}" + (f" {row['label']} {row['p']:.2f}" if row["label"] else "")
+    stages = "".join(f"{row[stage]:>9.2f}" for stage in ("decode", "detect", "classify", "total"))
+    line = f"{name:<18}{stages}  {result:<22}"
+    if theirs:
+        fer_result = f"{theirs['n_faces']} {theirs['label']}"
+        line += f"{theirs['total']:>9.1f}  {fer_result:<12}{theirs['total'] / row['total']:>6.1f}x"
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--fer-runs", type=int, default=15)
+    parser.add_argument("--processes", type=int, default=2, help="0 to skip the multi-process throughput")
+    args = parser.parse_args()
+    data = photos()
+    ours = bench_pipeline(data, args.runs)
+    fer_rows = bench_fer(data, args.fer_runs)
+
+    print(f"\nPer photo, 640x480 JPEG, one thread, median of {args.runs} runs (fer: {args.fer_runs}), ms")
+    header = "".join(f"{stage:>9}" for stage in ("decode", "detect", "classify", "total"))
+    print(
+        f"{'photo':<18}{header}  {'result':<22}"
+        + (f"{'fer':>9}  {'fer result':<12}{'ratio':>7}" if fer_rows else "")
+    )
+    for name, row in ours.items():
+        print(format_row(name, row, fer_rows[name] if fer_rows else None))
+    ours_median = statistics.median(row["total"] for row in ours.values())
+    print(
+        f"\npipeline: median per photo {ours_median:.2f} ms ({1000 / ours_median:.0f} photos/s, one thread)"
+    )
+    ours_cpu = statistics.median(row["cpu"] for row in ours.values())
+    print(f"pipeline: median CPU time per photo {ours_cpu:.2f} ms")
+    if fer_rows:
+        fer_median = statistics.median(row["total"] for row in fer_rows.values())
+        fer_cpu = statistics.median(row["cpu"] for row in fer_rows.values())
+        print(f"fer.FER().detect_emotions: median per photo {fer_median:.1f} ms wall, {fer_cpu:.1f} ms CPU")
+        print(
+            f"ratio fer / pipeline: {fer_median / ours_median:.1f}x wall, {fer_cpu / ours_cpu:.1f}x CPU (target >= 15x)"
+        )
+    for batch_size in (1, 16, 64):
+        model_only, with_crops = bench_classifier(batch_size)
+        print(
+            f"classifier, batches of {batch_size:>2}, one thread: {model_only:>5.0f} faces per CPU-second model only, "
+            f"{with_crops:>5.0f} with crop and preprocessing (target >= 1000)"
+        )
+    if args.processes:
+        rate = bench_processes(data, args.processes)
+        print(
+            f"pipeline in {args.processes} processes x 1 thread: {rate:.0f} photos/s (no database, no broker)"
+        )
+
+
+if __name__ == "__main__":
+    main()

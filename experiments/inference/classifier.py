@@ -1,0 +1,115 @@
+"""An ONNX expression classifier fed exactly as its model card says.
+
+crop (face box + margin, squared) -> colour -> resize -> (pixel * scale - mean) / std -> layout
+-> batch through onnxruntime -> softmax if logits -> probabilities on canonical labels.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .card import CANONICAL_LABELS, CardError, ModelCard
+from .sessions import open_session
+
+FILTERS = {
+    "nearest": Image.NEAREST,
+    "bilinear": Image.BILINEAR,
+    "bicubic": Image.BICUBIC,
+    "lanczos": Image.LANCZOS,
+    "box": Image.BOX,
+    "hamming": Image.HAMMING,
+}
+
+
+def crop_box(box, margin: float, image_size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Square crop around a face box, widened by `margin` of its size on every side and shifted
+    (not shrunk) to stay inside the image where it fits."""
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    width, height = image_size
+    left = min(max(cx - side / 2, 0), max(width - side, 0))
+    top = min(max(cy - side / 2, 0), max(height - side, 0))
+    return left, top, left + side, top + side
+
+
+def _widen(low: float, high: float, pad: int, limit: int) -> tuple[int, int]:
+    """Whole-pixel span around [low, high], `pad` wider on each side but not past the image edge
+    (unless the square itself already leaves the image, where the crop is padded black)."""
+    start, end = math.floor(low), math.ceil(high)
+    return min(start, max(start - pad, 0)), max(end, min(end + pad, limit))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+class ExpressionClassifier:
+    """Raises CardError if the file is not a loadable ONNX model or the card does not describe it,
+    so constructing one is also the registration check for a researcher's model."""
+
+    def __init__(self, onnx_model: Path | bytes, card: ModelCard, *, threads: int = 1):
+        self.card = card
+        try:
+            self.session, self.sha256 = open_session(onnx_model, threads=threads)
+        except Exception as error:  # onnxruntime raises several unrelated types for a bad file
+            raise CardError(f"the file is not a loadable ONNX model: {error}") from error
+        card.validate_against(self.session)
+        self.output_name = card.output_name or self.session.get_outputs()[0].name
+        self.fixed_batch = card.input_shape[0] if isinstance(card.input_shape[0], int) else None
+        channels = card.channels
+        self.mean = np.asarray(card.mean, dtype=np.float32).reshape(1, 1, -1) * np.ones(channels, np.float32)
+        self.std = np.asarray(card.std, dtype=np.float32).reshape(1, 1, -1) * np.ones(channels, np.float32)
+        # (model label index -> canonical index) matrix; unmapped labels (e.g. contempt) get a zero row
+        self.mapping = np.zeros((len(card.labels), len(CANONICAL_LABELS)), dtype=np.float64)
+        for i, label in enumerate(card.labels):
+            target = card.label_map.get(label)
+            if target is not None:
+                self.mapping[i, CANONICAL_LABELS.index(target)] = 1.0
+
+    def preprocess(self, image: Image.Image, boxes) -> np.ndarray:
+        """Model input batch for face `boxes` (x0, y0, x1, y1) in an RGB image."""
+        card = self.card
+        crops = []
+        for box in boxes:
+            x0, y0, x1, y1 = crop_box(box, card.crop_margin, image.size)
+            # Cut the whole-pixel region first (black where it leaves the image), convert the colour
+            # (grey before resizing, as fer does), then resize the exact sub-pixel square.
+            # The extra `pad` pixels keep the resize filter's support, so the result equals resizing
+            # the whole image with this box.
+            pad = math.ceil(3 * (x1 - x0) / min(card.size)) + 1  # lanczos has the widest support, 3
+            left, right = _widen(x0, x1, pad, image.width)
+            top, bottom = _widen(y0, y1, pad, image.height)
+            region = image.crop((left, top, right, bottom))
+            if card.colour == "gray":
+                region = region.convert("L")
+            box_in_region = (x0 - left, y0 - top, x1 - left, y1 - top)
+            crop = region.resize(card.size, FILTERS[card.resize_filter], box=box_in_region)
+            pixels = np.asarray(crop, dtype=np.float32)
+            if card.colour == "gray":
+                pixels = pixels[:, :, None]
+            elif card.colour == "bgr":
+                pixels = pixels[:, :, ::-1]
+            crops.append((pixels * card.scale - self.mean) / self.std)
+        batch = np.stack(crops).astype(np.float32)
+        return batch if card.layout == "NHWC" else batch.transpose(0, 3, 1, 2)
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """The model's own probabilities (N, len(card.labels)) for a preprocessed batch."""
+        if self.fixed_batch == 1 and len(batch) > 1:
+            return np.concatenate([self.predict(batch[i : i + 1]) for i in range(len(batch))])
+        output = self.session.run([self.output_name], {self.card.input_name: batch})[0]
+        output = output.reshape(len(batch), -1).astype(np.float64)
+        return softmax(output) if self.card.output_kind == "logits" else output
+
+    def to_canonical(self, probabilities: np.ndarray) -> np.ndarray:
+        """(N, 7) probabilities on CANONICAL_LABELS; unmapped labels are left out (rows may sum < 1)."""
+        return probabilities @ self.mapping
+
+    def classify(self, image: Image.Image, boxes) -> np.ndarray:
+        return self.to_canonical(self.predict(self.preprocess(image, boxes)))

@@ -1,0 +1,77 @@
+"""Turn uploaded bytes into an upright RGB Pillow image, or refuse them with a clear reason.
+
+>>> try:
+...     decode_image(b"not a photo")
+... except InvalidImage as error:
+...     print(error.code)
+not_an_image
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is ~ 48e6; webcams are far below this
+
+MESSAGES = {
+    "empty": "The photo is empty. Please try again.",
+    "too_large": "The photo file is too large (more than {limit_mb} MB). "
+    "Please try again with a smaller photo.",
+    "not_an_image": "This file is not a photo. Please take or upload a JPEG, PNG or WebP picture.",
+    "unsupported_format": "Photos in {format} format are not accepted. "
+    "Please use a JPEG, PNG or WebP picture.",
+    "animated": "Animated images are not accepted. Please use a single still photo.",
+    "too_many_pixels": "The photo has too many pixels{dimensions}. Please use a smaller photo.",
+    "truncated": "The photo did not arrive completely. Please try again.",
+    "corrupt": "The photo is damaged and cannot be read. Please try again.",
+}
+
+
+class InvalidImage(ValueError):
+    """Bytes that are not an acceptable photo; `code` is stable, `message` is for the participant."""
+
+    def __init__(self, code: str, **details):
+        self.code = code
+        self.message = MESSAGES[code].format(**details)
+        super().__init__(f"{code}: {self.message}")
+
+
+def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Decode JPEG/PNG/WebP bytes to an RGB image turned upright according to its EXIF orientation."""
+    if not data:
+        raise InvalidImage("empty")
+    if len(data) > max_bytes:
+        raise InvalidImage("too_large", limit_mb=max_bytes // (1024 * 1024))
+    # Never accept partial files silently (this is a process-wide Pillow switch; keep it off).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_FORMATS:
+                raise InvalidImage("unsupported_format", format=image.format or "this")
+            if getattr(image, "n_frames", 1) > 1:
+                raise InvalidImage("animated")
+            width, height = image.size
+            # Checked from the header, before any pixel is decoded: the decompression-bomb guard.
+            if width * height > max_pixels:
+                raise InvalidImage("too_many_pixels", dimensions=f" ({width} x {height})")
+            image.load()
+    except InvalidImage:
+        raise
+    except UnidentifiedImageError as error:
+        raise InvalidImage("not_an_image") from error
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise InvalidImage("too_many_pixels", dimensions="") from error  # Pillow's own, larger cap
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise InvalidImage("truncated" if "truncated" in str(error).lower() else "corrupt") from error
+    try:
+        ImageOps.exif_transpose(image, in_place=True)  # in place: no copy when already upright
+    except Exception:  # a malformed EXIF block must not lose a good photo; keep it as stored
+        pass
+    return image if image.mode == "RGB" else image.convert("RGB")
