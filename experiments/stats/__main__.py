@@ -1,0 +1,5 @@
+import sys
+
+from experiments.stats.cli import main
+
+sys.exit(main())

@@ -1,0 +1,27 @@
+"""The worked examples in the docstrings run and give what they say."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "agreement",
+    "analysis",
+    "bootstrap",
+    "cli",
+    "cooccurrence",
+    "decisive",
+    "observers",
+    "planning",
+    "provenance",
+    "schema",
+    "simulate",
+    "valence",
+]
+
+
+@pytest.mark.parametrize("name", ["experiments.stats"] + [f"experiments.stats.{m}" for m in MODULES])
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
