@@ -1,10 +1,11 @@
 """Django admin for every model. Participant data is read-only here: it is evidence, not a draft."""
 
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .rescoring import rescore
 from .models import Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
+from .rescoring import rescore
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,6 +35,9 @@ class ExperimentAdmin(admin.ModelAdmin):
     @admin.display(description=_("config SHA-256"))
     def short_hash(self, obj):
         return obj.config_sha256[:12]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None or obj.status == Experiment.Status.DRAFT else {}
 
     def get_readonly_fields(self, request, obj=None):
         # Launching froze the configuration: a live or closed study is changed by a new version.

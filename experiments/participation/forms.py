@@ -1,0 +1,125 @@
+"""The participant's forms; every label and message goes through gettext."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Photo
+
+NONE_OF_THESE = "none"  # stored as '' (felt matches none of the labels)
+
+# Names of the default labels as participants read them; custom labels are shown as written.
+LABEL_NAMES = {
+    "angry": _("Angry"),
+    "disgust": _("Disgusted"),
+    "fear": _("Afraid"),
+    "happy": _("Happy"),
+    "sad": _("Sad"),
+    "surprise": _("Surprised"),
+    "neutral": _("Neutral"),
+    "contempt": _("Contemptuous"),
+}
+
+
+def label_name(label: str) -> str:
+    return LABEL_NAMES.get(label, label.replace("_", " ").capitalize())
+
+
+def scale(low: int, high: int) -> list[tuple[int, str]]:
+    return [(value, str(value)) for value in range(low, high + 1)]
+
+
+class ConsentForm(forms.Form):
+    photos_for_research = forms.BooleanField(
+        label=_("My photos may be used for this research."),
+        error_messages={"required": _("To take part, please agree that your photos are used for this research.")},
+    )
+    photos_for_rating = forms.BooleanField(
+        required=False, label=_("My photos may also be shown to other participants, who rate the expressions.")
+    )
+    photos_for_publication = forms.BooleanField(
+        required=False, label=_("My photos may be shown in scientific publications and talks.")
+    )
+
+
+class FeltForm(forms.Form):
+    felt = forms.ChoiceField(
+        label=_("Which word best describes how you feel right now?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose one word, or “None of these”.")},
+    )
+    intensity = forms.TypedChoiceField(
+        label=_("How strong is this feeling?"), choices=scale(1, 7), coerce=int, widget=forms.RadioSelect
+    )
+    valence = forms.TypedChoiceField(
+        label=_("How unpleasant or pleasant do you feel?"), choices=scale(1, 9), coerce=int, widget=forms.RadioSelect
+    )
+    arousal = forms.TypedChoiceField(
+        label=_("How calm or excited do you feel?"), choices=scale(1, 9), coerce=int, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, labels: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["felt"].choices = [(label, label_name(label)) for label in labels] + [
+            (NONE_OF_THESE, _("None of these"))
+        ]
+
+    def clean_felt(self) -> str:
+        felt = self.cleaned_data["felt"]
+        return "" if felt == NONE_OF_THESE else felt
+
+
+class PoseCheckForm(forms.Form):
+    pose_rating = forms.TypedChoiceField(
+        label=_("How well did you manage to show it?"),
+        choices=scale(1, 7),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
+class CaptureForm(forms.Form):
+    photo = forms.FileField(
+        label=_("Take or choose a photo of your face"),
+        error_messages={
+            "required": _("Please take a photo, or choose one, before sending."),
+            "empty": _("The photo is empty. Please try again."),
+        },
+    )
+    source = forms.ChoiceField(choices=Photo.Source.choices, required=False)
+    # Client clock readings in milliseconds since the epoch (Date.now()), recorded as sent.
+    page_shown_ms = forms.IntegerField(required=False, min_value=0)
+    countdown_started_ms = forms.IntegerField(required=False, min_value=0)
+    captured_ms = forms.IntegerField(required=False, min_value=0)
+    submitted_ms = forms.IntegerField(required=False, min_value=0)
+    retakes = forms.IntegerField(required=False, min_value=0, max_value=1000)
+
+    TIMING_FIELDS = ("page_shown_ms", "countdown_started_ms", "captured_ms", "submitted_ms", "retakes")
+
+    def clean_photo(self):
+        photo = self.cleaned_data["photo"]
+        if photo.size > settings.PHOTO_MAX_BYTES:
+            limit = settings.PHOTO_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(
+                _("The photo file is too large (more than %(limit)s MB). Please try again with a smaller photo."),
+                params={"limit": limit},
+                code="too_large",
+            )
+        return photo
+
+    def client_timings(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.TIMING_FIELDS if self.cleaned_data.get(name) is not None}
+
+
+class WithdrawForm(forms.Form):
+    withdrawal_code = forms.CharField(
+        label=_("Your withdrawal code"),
+        max_length=32,
+        help_text=_("It was shown at the end of the study, for example ABCD-EFGH-JKLM."),
+    )
+
+    def clean_withdrawal_code(self) -> str:
+        raw = "".join(ch for ch in self.cleaned_data["withdrawal_code"].upper() if ch.isalnum())
+        return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))

@@ -1,0 +1,269 @@
+"""Everything a participant's answers change: each function is atomic and moves the step pointer once.
+
+Every function that answers a step first locks the participant row and checks that the pointer is on
+that step (`OutOfStep` otherwise), so a double click, a retried request or a stale tab changes nothing
+twice: idempotency is the pointer in the database, not a flag in the browser.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import conditions
+from ..models import Experiment, Participant, Photo, Trial
+from ..photos import accept_photo
+from . import steps
+from .steps import Position
+
+
+class NotAdmitting(Exception):
+    """The experiment is not live (draft or closed), or not a photo study: no new participants."""
+
+
+class OutOfStep(Exception):
+    """The participant is not on the step this request answers; send them to `participant`'s step."""
+
+    def __init__(self, participant: Participant):
+        super().__init__(f"{participant} is on {steps.current_position(participant)}")
+        self.participant = participant
+
+
+def study_config(experiment: Experiment) -> dict:
+    """What participants see: the configuration frozen at launch (the one stamped on exports)."""
+    return experiment.frozen_config or experiment.config()
+
+
+def time_key(position: Position) -> str:
+    return position.step if position.index is None else f"trial{position.number}.{position.step}"
+
+
+def enroll(
+    *,
+    experiment: Experiment,
+    source: str = Participant.Source.DIRECT,
+    external_id: str = "",
+    external_study_id: str = "",
+    external_session_id: str = "",
+) -> Participant:
+    """A new participant at the consent step, or the one this panel id already has (it resumes)."""
+    if experiment.status != Experiment.Status.LIVE or experiment.kind != Experiment.Kind.PHOTO:
+        raise NotAdmitting(experiment.slug)
+    if external_id:
+        returning = experiment.participants.filter(external_id=external_id).first()
+        if returning:
+            return returning
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(
+                experiment=experiment,
+                source=source,
+                external_id=external_id,
+                external_study_id=external_study_id,
+                external_session_id=external_session_id,
+                step=steps.CONSENT,
+                step_times={steps.CONSENT: timezone.now().isoformat()},
+            )
+    except IntegrityError:
+        # The same panel id arrived twice at once; the unique constraint let one in.
+        return experiment.participants.get(external_id=external_id)
+
+
+@contextmanager
+def _at(participant: Participant, position: Position) -> Iterator[Participant]:
+    """A locked, fresh copy of the participant, inside a transaction, if it is on `position`."""
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update(of=("self",)).select_related("experiment").get(pk=participant.pk)
+        if steps.current_position(locked) != position:
+            raise OutOfStep(locked)
+        yield locked
+
+
+def _advance(participant: Participant, *, leaving: Position, trials: list[Trial] | None = None) -> Position:
+    """Move the pointer to the position after `leaving`, stamping server times on the way."""
+    trials = list(participant.trials.order_by("index")) if trials is None else trials
+    arriving = steps.next_position(participant, leaving, trials)
+    now = timezone.now()
+    by_index = {trial.index: trial for trial in trials}
+    if leaving.index is not None and arriving.index != leaving.index:
+        Trial.objects.filter(pk=by_index[leaving.index].pk).update(completed_at=now)
+    if arriving.step == steps.FELT:
+        Trial.objects.filter(pk=by_index[arriving.index].pk, started_at__isnull=True).update(started_at=now)
+        if participant.status == Participant.Status.CONSENTED:
+            participant.status = Participant.Status.IN_PROGRESS
+    participant.step = arriving.step
+    if arriving.index is not None:
+        participant.trial_pointer = arriving.index
+    participant.step_times = {**participant.step_times, time_key(arriving): now.isoformat()}
+    participant.save(update_fields=["step", "trial_pointer", "step_times", "status"])
+    return arriving
+
+
+def consent(*, participant: Participant, photos_for_rating: bool, photos_for_publication: bool) -> Participant:
+    """Record consent to the current version and assign the counterbalanced trials.
+
+    Slots are taken here rather than at entry, so people who decline leave no gap in the balance.
+    """
+    with _at(participant, Position(steps.CONSENT)) as p:
+        config = study_config(p.experiment)
+        slot = p.experiment.take_slot()
+        seed = secrets.randbits(48)
+        order = conditions.condition_sequence(config["trial_plan"], slot=slot)
+        targets = iter(
+            conditions.assigned_targets(order.count(conditions.ASSIGNED), labels=config["labels"], seed=seed)
+        )
+        trials = []
+        for index, condition in enumerate(order):
+            assigned = next(targets) if condition == conditions.ASSIGNED else ""
+            trials.append(
+                Trial(participant=p, index=index, condition=condition, assigned_expression=assigned, target=assigned)
+            )
+        trials = Trial.objects.bulk_create(trials)
+        p.slot, p.order_seed, p.condition_order = slot, seed, order
+        p.status = Participant.Status.CONSENTED
+        p.consent_version = config["consent_version"]
+        p.consented_at = timezone.now()
+        p.photos_for_research = True
+        p.photos_for_rating = photos_for_rating
+        p.photos_for_publication = photos_for_publication
+        p.save()
+        _advance(p, leaving=Position(steps.CONSENT), trials=trials)
+        return p
+
+
+def decline(*, participant: Participant) -> Participant:
+    """Keep only the refusal: which consent version was declined, and when."""
+    with _at(participant, Position(steps.CONSENT)) as p:
+        now = timezone.now()
+        p.status = Participant.Status.DECLINED
+        p.step = steps.DECLINED
+        p.consent_version = study_config(p.experiment)["consent_version"]
+        p.external_id = p.external_study_id = p.external_session_id = ""
+        p.step_times = {steps.DECLINED: now.isoformat()}
+        p.save()
+        return p
+
+
+def pass_step(*, participant: Participant, position: Position) -> Position:
+    """Leave a step that asks nothing (camera check, instruction, feedback)."""
+    with _at(participant, position) as p:
+        return _advance(p, leaving=position)
+
+
+def record_felt(
+    *, participant: Participant, index: int, felt: str, intensity: int, valence: int, arousal: int
+) -> Trial:
+    """The felt report; fixes the trial's target where it depends on the feeling (express, opposite)."""
+    position = Position(steps.FELT, index)
+    with _at(participant, position) as p:
+        trial = p.trials.get(index=index)
+        trial.felt = felt
+        trial.intensity, trial.valence, trial.arousal = intensity, valence, arousal
+        trial.target = conditions.target_expression(
+            trial.condition,
+            felt=felt,
+            opposite_map=study_config(p.experiment)["opposite_map"],
+            assigned=trial.assigned_expression,
+        )
+        trial.felt_reported_at = timezone.now()
+        trial.save(update_fields=["felt", "intensity", "valence", "arousal", "target", "felt_reported_at"])
+        _advance(p, leaving=position)
+        return trial
+
+
+def submit_photo(*, participant: Participant, index: int, data: bytes, source: str, client_timings: dict) -> Photo:
+    """Store the trial's photo (queued for classification on commit) and move on.
+
+    Raises `experiments.photos.PhotoRejected` for a bad image; nothing changes and they can retry.
+    """
+    position = Position(steps.CAPTURE, index)
+    with _at(participant, position) as p:
+        trial = p.trials.get(index=index)
+        photo = accept_photo(trial=trial, data=data, source=source)
+        trial.client_timings = {**client_timings, "server_received": timezone.now().isoformat()}
+        trial.save(update_fields=["client_timings"])
+        _advance(p, leaving=position)
+        return photo
+
+
+def record_pose_check(*, participant: Participant, index: int, rating: int | None) -> None:
+    """The optional "how well did you show it" rating; None when they skip it."""
+    position = Position(steps.POSE_CHECK, index)
+    with _at(participant, position) as p:
+        p.trials.filter(index=index).update(pose_rating=rating)
+        _advance(p, leaving=position)
+
+
+def photo_is_stored(photo: Photo) -> bool:
+    """The file is in storage, or it was there and the photo policy has since removed it."""
+    if photo.deleted_at is not None:
+        return True
+    return bool(photo.file) and photo.file.storage.exists(photo.file.name)
+
+
+def first_missing(participant: Participant) -> Position | None:
+    """The first trial step whose answer or photo is not stored, if any."""
+    for trial in participant.trials.order_by("index").select_related("photo"):
+        if trial.felt_reported_at is None:
+            return Position(steps.FELT, trial.index)
+        photo = getattr(trial, "photo", None)
+        if photo is None or not photo_is_stored(photo):
+            return Position(steps.CAPTURE, trial.index)
+    return None
+
+
+def complete(*, participant: Participant) -> bool:
+    """Mark the participant completed, only if every trial's answers and photo are stored.
+
+    Otherwise the pointer goes back to what is missing (a broken photo row is dropped so it can be
+    retaken) and the result is False.
+    """
+    with _at(participant, Position(steps.DEBRIEF)) as p:
+        missing = first_missing(p)
+        now = timezone.now()
+        if missing is not None:
+            if missing.step == steps.CAPTURE:
+                Photo.objects.filter(trial__participant=p, trial__index=missing.index).delete()
+            p.step, p.trial_pointer = missing.step, missing.index
+            p.step_times = {**p.step_times, f"{time_key(missing)}.again": now.isoformat()}
+            p.save(update_fields=["step", "trial_pointer", "step_times"])
+            return False
+        p.status = Participant.Status.COMPLETED
+        p.completed_at = now
+        p.step = steps.DONE
+        p.step_times = {**p.step_times, steps.DONE: now.isoformat()}
+        p.save(update_fields=["status", "completed_at", "step", "step_times"])
+        return True
+
+
+def withdraw(*, participant: Participant) -> Participant:
+    """Delete everything the participant gave (photo files first) and keep a stub that says so."""
+    with transaction.atomic():
+        p = Participant.objects.select_for_update().get(pk=participant.pk)
+        for photo in Photo.objects.filter(trial__participant=p):
+            photo.delete_file()
+        # Cascades to photo rows, their classifications and any ratings of them.
+        p.trials.all().delete()
+        p.ratings.all().delete()
+        p.status = Participant.Status.WITHDRAWN
+        p.step = steps.WITHDRAWN
+        p.withdrawn_at = timezone.now()
+        p.external_id = p.external_study_id = p.external_session_id = ""
+        p.consent_version = p.consented_at = None
+        p.photos_for_research = p.photos_for_rating = p.photos_for_publication = False
+        p.slot = p.order_seed = p.completed_at = None
+        p.condition_order, p.step_times, p.trial_pointer = [], {}, 0
+        p.save()
+        return p
+
+
+def withdraw_by_code(*, withdrawal_code: str) -> Participant | None:
+    """Withdraw the participant holding this code; None when no one does."""
+    participant = Participant.objects.filter(withdrawal_code=withdrawal_code).first()
+    if participant is None:
+        return None
+    return withdraw(participant=participant)

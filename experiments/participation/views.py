@@ -1,0 +1,272 @@
+"""Participant pages. Each view: the step check (decorator) → form → one service call → redirect.
+
+Pages are never cached, so back and reload ask the server again and land on the current step. The
+Content-Security-Policy comes from settings; nothing here is inline, so the strict policy holds.
+"""
+
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from ..models import Classification, Experiment, Participant
+from ..photos import PhotoRejected
+from . import services, steps
+from .forms import CaptureForm, ConsentForm, FeltForm, PoseCheckForm, WithdrawForm, label_name
+from .steps import Position
+
+# Recruitment panels: (source, participant id, study id, session id) query parameters.
+PANELS = (
+    (Participant.Source.PROLIFIC, "PROLIFIC_PID", "STUDY_ID", "SESSION_ID"),
+    (Participant.Source.GENERIC, "pid", "study_id", "session_id"),
+)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def remember(request: HttpRequest, participant: Participant) -> None:
+    """The Django session remembers the participant per study, so the entry link resumes."""
+    request.session[f"study:{participant.experiment.slug}"] = participant.public_code
+
+
+def elsewhere(request: HttpRequest, participant: Participant, asked: Position) -> HttpResponse:
+    """The answer to a request for a step the participant is not on: go to the one they are on."""
+    url = steps.url_for(participant)
+    if wants_json(request):
+        if steps.is_behind(participant, asked):  # a retry of something already stored
+            return JsonResponse({"ok": True, "next": url})
+        return JsonResponse({"ok": False, "next": url, "error": _("This page was out of date.")}, status=409)
+    return redirect(url)
+
+
+def study_step(step_name: str):
+    """Resolve the participant from the URL and let the request through only on their current step."""
+
+    def decorator(view):
+        @wraps(view)
+        @never_cache
+        def wrapper(request, code: str, number: int | None = None):
+            participant = get_object_or_404(Participant.objects.select_related("experiment"), public_code=code)
+            remember(request, participant)
+            asked = Position(step_name, None if number is None else number - 1)
+            if steps.current_position(participant) != asked:
+                return elsewhere(request, participant, asked)
+            trial = participant.trials.get(index=asked.index) if asked.index is not None else None
+            try:
+                return view(request, participant, trial)
+            except services.OutOfStep as exc:  # another request moved the pointer meanwhile
+                return elsewhere(request, exc.participant, asked)
+
+        return require_http_methods(["GET", "POST"])(wrapper)
+
+    return decorator
+
+
+def page(request, template: str, participant: Participant, trial=None, status: int = 200, **context):
+    experiment = participant.experiment
+    context.update(
+        participant=participant,
+        experiment=experiment,
+        config=services.study_config(experiment),
+        trial=trial,
+        trial_count=len(participant.condition_order),
+        target_name=label_name(trial.target) if trial and trial.target else "",
+        felt_name=label_name(trial.felt) if trial and trial.felt else "",
+    )
+    return render(request, template, context, status=status)
+
+
+def recruitment(query) -> dict:
+    for source, id_param, study_param, session_param in PANELS:
+        external_id = query.get(id_param, "").strip()[:128]
+        if external_id:
+            return {
+                "source": source,
+                "external_id": external_id,
+                "external_study_id": query.get(study_param, "").strip()[:128],
+                "external_session_id": query.get(session_param, "").strip()[:128],
+            }
+    return {}
+
+
+@never_cache
+@require_http_methods(["GET"])
+def entry(request, slug: str):
+    """The study link: resume the returning participant, or admit a new one to a live study."""
+    experiment = get_object_or_404(Experiment, slug=slug)
+    panel = recruitment(request.GET)
+    participant = None
+    if panel:
+        participant = experiment.participants.filter(external_id=panel["external_id"]).first()
+    else:
+        code = request.session.get(f"study:{slug}")
+        participant = experiment.participants.filter(public_code=code).first() if code else None
+    if participant is None:
+        try:
+            participant = services.enroll(experiment=experiment, **panel)
+        except services.NotAdmitting:
+            return render(request, "study/not_open.html", {"experiment": experiment})
+    remember(request, participant)
+    return redirect(steps.url_for(participant))
+
+
+@never_cache
+@require_http_methods(["GET"])
+def resume(request, code: str):
+    """The participant's own link: lands on whatever step they are on."""
+    participant = get_object_or_404(Participant.objects.select_related("experiment"), public_code=code)
+    remember(request, participant)
+    return redirect(steps.url_for(participant))
+
+
+@study_step(steps.CONSENT)
+def consent(request, participant, trial):
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST":
+        if "decline" in request.POST:
+            services.decline(participant=participant)
+            return redirect(steps.url_for(participant, Position(steps.DECLINED)))
+        if form.is_valid():
+            services.consent(
+                participant=participant,
+                photos_for_rating=form.cleaned_data["photos_for_rating"],
+                photos_for_publication=form.cleaned_data["photos_for_publication"],
+            )
+            return redirect(steps.url_for(participant, Position(steps.CAMERA)))
+    return page(request, "study/consent.html", participant, form=form)
+
+
+@study_step(steps.DECLINED)
+def declined(request, participant, trial):
+    return page(request, "study/declined.html", participant)
+
+
+@study_step(steps.CAMERA)
+def camera(request, participant, trial):
+    if request.method == "POST":
+        arrived = services.pass_step(participant=participant, position=Position(steps.CAMERA))
+        return redirect(steps.url_for(participant, arrived))
+    return page(request, "study/camera.html", participant)
+
+
+@study_step(steps.FELT)
+def felt(request, participant, trial):
+    form = FeltForm(request.POST or None, labels=services.study_config(participant.experiment)["labels"])
+    if request.method == "POST" and form.is_valid():
+        services.record_felt(participant=participant, index=trial.index, **form.cleaned_data)
+        return redirect(steps.url_for(participant, Position(steps.INSTRUCTION, trial.index)))
+    return page(request, "study/felt.html", participant, trial, status=400 if form.errors else 200, form=form)
+
+
+@study_step(steps.INSTRUCTION)
+def instruction(request, participant, trial):
+    if request.method == "POST":
+        arrived = services.pass_step(participant=participant, position=Position(steps.INSTRUCTION, trial.index))
+        return redirect(steps.url_for(participant, arrived))
+    return page(request, "study/instruction.html", participant, trial)
+
+
+@study_step(steps.CAPTURE)
+def capture(request, participant, trial):
+    """One endpoint for the webcam snapshot (fetch, JSON answer) and the file fallback (form post)."""
+    form = CaptureForm(request.POST or None, request.FILES or None)
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.submit_photo(
+                    participant=participant,
+                    index=trial.index,
+                    data=form.cleaned_data["photo"].read(),
+                    source=form.cleaned_data["source"] or "upload",
+                    client_timings=form.client_timings(),
+                )
+            except PhotoRejected as rejected:
+                error = _(rejected.message)
+            else:
+                participant.refresh_from_db()
+                url = steps.url_for(participant)
+                return JsonResponse({"ok": True, "next": url}) if wants_json(request) else redirect(url)
+        else:
+            error = next(iter(form.errors.values()))[0]
+        if wants_json(request):
+            return JsonResponse({"ok": False, "error": error}, status=400)
+    return page(request, "study/capture.html", participant, trial, status=400 if error else 200, error=error)
+
+
+@study_step(steps.POSE_CHECK)
+def pose_check(request, participant, trial):
+    form = PoseCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rating = None if "skip" in request.POST else form.cleaned_data["pose_rating"]
+        services.record_pose_check(participant=participant, index=trial.index, rating=rating)
+        participant.refresh_from_db()
+        return redirect(steps.url_for(participant))
+    return page(request, "study/pose_check.html", participant, trial, form=form)
+
+
+@study_step(steps.FEEDBACK)
+def feedback(request, participant, trial):
+    """Only when the experiment shows feedback: what the model read in the face."""
+    if request.method == "POST":
+        arrived = services.pass_step(participant=participant, position=Position(steps.FEEDBACK, trial.index))
+        return redirect(steps.url_for(participant, arrived))
+    reading = Classification.objects.filter(photo__trial=trial).order_by("-model__is_default", "model__name").first()
+    return page(
+        request,
+        "study/feedback.html",
+        participant,
+        trial,
+        reading=reading,
+        reading_name=label_name(reading.top_label) if reading and reading.top_label else "",
+    )
+
+
+@study_step(steps.DEBRIEF)
+def debrief(request, participant, trial):
+    if request.method == "POST":
+        # The panel's completion URL is opened from the done page (CSP form-action is 'self').
+        services.complete(participant=participant)
+        participant.refresh_from_db()
+        return redirect(steps.url_for(participant))
+    return page(request, "study/debrief.html", participant)
+
+
+@study_step(steps.DONE)
+def done(request, participant, trial):
+    return page(request, "study/done.html", participant)
+
+
+@study_step(steps.WITHDRAWN)
+def withdrawn(request, participant, trial):
+    return page(request, "study/withdrawn.html", participant)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def stop(request, code: str):
+    """Stop during the study and delete everything given so far (the code link proves who it is)."""
+    participant = get_object_or_404(Participant.objects.select_related("experiment"), public_code=code)
+    if participant.status in (Participant.Status.WITHDRAWN, Participant.Status.DECLINED):
+        return redirect(steps.url_for(participant))
+    if request.method == "POST":
+        services.withdraw(participant=participant)
+        return redirect(steps.url_for(participant, Position(steps.WITHDRAWN)))
+    return page(request, "study/stop.html", participant, back_url=steps.url_for(participant))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request):
+    """Withdrawal at any later time with the code shown at the end of the study."""
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.withdraw_by_code(withdrawal_code=form.cleaned_data["withdrawal_code"]):
+            return render(request, "study/withdraw_done.html")
+        form.add_error("withdrawal_code", _("We could not find this code. Please check it and try again."))
+    return render(request, "study/withdraw.html", {"form": form}, status=400 if form.errors else 200)
