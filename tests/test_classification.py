@@ -1,8 +1,7 @@
 """A submitted photo is classified by the real ONNX models, once, whatever happens to the task."""
 
-from datetime import timedelta
-
 import io
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
