@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
+from .models import AccessLog, Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
 from .rescoring import rescore
 
 
@@ -130,3 +130,15 @@ class RatingAdmin(ReadOnlyAdmin):
     list_filter = ["label", "rater__experiment"]
     search_fields = ["rater__public_code"]
     list_select_related = ["rater__experiment"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "action", "experiment", "detail", "ip_address"]
+    list_filter = ["action", "experiment"]
+    search_fields = ["user__username", "detail"]
+    list_select_related = ["user", "experiment"]
+    date_hierarchy = "at"
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -397,3 +397,25 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"{self.rater} rated {self.photo_id}: {self.label}"
+
+
+class AccessLog(models.Model):
+    """Who looked at which photo or took which export, and when: admins read it in Django admin."""
+
+    class Action(models.TextChoices):
+        PHOTO_VIEW = "photo_view", _("Viewed a photo")
+        EXPORT = "export", _("Downloaded an export")
+        API = "api", _("Used the API")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    experiment = models.ForeignKey(Experiment, null=True, on_delete=models.SET_NULL, related_name="+")
+    detail = models.CharField(max_length=200, blank=True, help_text=_("e.g. the photo id or the export format"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.user} {self.action} {self.detail} at {self.at:%Y-%m-%d %H:%M}"

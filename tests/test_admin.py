@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from experiments.models import Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
+from experiments.models import AccessLog, Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
 
 pytestmark = pytest.mark.django_db
-MODELS = [Experiment, Participant, Trial, Photo, ClassifierModel, Classification, Rating]
+MODELS = [Experiment, Participant, Trial, Photo, ClassifierModel, Classification, Rating, AccessLog]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
