@@ -152,9 +152,23 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Behind nginx, the photo view hands the file over with X-Accel-Redirect to this internal location:
+#   location /_protected_photos/ { internal; alias <PHOTO_ROOT>/; }
+PHOTO_X_ACCEL_PREFIX = env("PHOTO_X_ACCEL_PREFIX")
+# Finished background exports, as private as the photos (served only through access-checked views).
+EXPORT_ROOT = Path(env("EXPORT_ROOT", str(BASE_DIR / "private" / "exports")))
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
+
+# The analysis cache and export-job progress must be seen by every web and worker process, so with
+# a broker they share Redis; the embedded default keeps them in process memory.
+CACHE_URL = env("CACHE_URL", env("CELERY_BROKER_URL"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html).
 # No broker configured: tasks run in-process after commit, so a laptop needs no Redis.

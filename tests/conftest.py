@@ -34,6 +34,16 @@ def reset_photo_storage():
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Row ids repeat between tests, so nothing cached by one test may be read by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run in-process unless a test asks for the real worker (the `services` marker)."""
     from fer_study.celery import app

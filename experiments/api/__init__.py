@@ -1,0 +1,1 @@
+"""Researchers' token API (Django REST Framework): experiments, status counts and exports."""
