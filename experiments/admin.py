@@ -4,7 +4,18 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import AccessLog, Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
+from .models import (
+    AccessLog,
+    Classification,
+    ClassifierModel,
+    Experiment,
+    Participant,
+    Photo,
+    Rating,
+    RatingItem,
+    RatingQuota,
+    Trial,
+)
 from .rescoring import rescore
 
 
@@ -142,3 +153,17 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RatingItem)
+class RatingItemAdmin(ReadOnlyAdmin):
+    list_display = ["rater", "index", "kind", "photo", "status", "expected_label", "answer_label", "passed"]
+    list_filter = ["kind", "status", "passed", "rater__experiment"]
+    search_fields = ["rater__public_code"]
+    list_select_related = ["rater__experiment"]
+
+
+@admin.register(RatingQuota)
+class RatingQuotaAdmin(ReadOnlyAdmin):
+    list_display = ["experiment", "photo", "assigned"]
+    list_filter = ["experiment"]

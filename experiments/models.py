@@ -111,6 +111,12 @@ class Experiment(models.Model):
         help_text=_("For a rating study: the photo studies whose photos are rated."),
     )
     ratings_per_photo = models.PositiveSmallIntegerField(default=3)
+    photos_per_rater = models.PositiveSmallIntegerField(
+        default=20, help_text=_("For a rating study: how many photos each rater is given (fewer if not enough).")
+    )
+    attention_checks = models.PositiveSmallIntegerField(
+        default=1, help_text=_("For a rating study: instruction items per rater that check attention.")
+    )
     ask_felt_guess = models.BooleanField(default=True)
     # Counterbalancing: the next participant takes this slot; incremented atomically.
     next_slot = models.PositiveIntegerField(default=0, editable=False)
@@ -153,6 +159,8 @@ class Experiment(models.Model):
             "photo_retention_days": self.photo_retention_days,
             "show_feedback": self.show_feedback,
             "ratings_per_photo": self.ratings_per_photo,
+            "photos_per_rater": self.photos_per_rater,
+            "attention_checks": self.attention_checks,
             "ask_felt_guess": self.ask_felt_guess,
             "classifier_models": sorted(m.sha256 for m in self.classifier_models.all()),
         }
@@ -397,6 +405,69 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"{self.rater} rated {self.photo_id}: {self.label}"
+
+
+class RatingItem(models.Model):
+    """One item of a rater's sequence: a photo to rate, or an attention check; the rater's trial.
+
+    The list is made at consent (`experiments.ratings.assignment`), in a seeded random order stored as
+    `index`; the step pointer walks it like a photo participant's trials.
+    """
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo to rate")
+        INSTRUCTION_CHECK = "instruction_check", _("Attention check (instructed answer)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ANSWERED = "answered", _("Answered")
+        SKIPPED = "skipped", _("Skipped: the photo was withdrawn or deleted")
+
+    rater = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="rating_items")
+    index = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PHOTO)
+    # SET_NULL: a photo withdrawn after assignment leaves the item in place, skipped when reached.
+    photo = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="rating_items")
+    expected_label = models.CharField(max_length=32, blank=True, help_text=_("The answer a check asks for."))
+    answer_label = models.CharField(max_length=32, blank=True)
+    passed = models.BooleanField(null=True, blank=True, help_text=_("Attention checks only."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    client_timings = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text=_("First shown (server time)."))
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rater", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "index"], name="one_rating_item_per_index"),
+            models.UniqueConstraint(
+                fields=["rater", "photo"], condition=Q(photo__isnull=False), name="rater_sees_a_photo_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="photo") | (Q(photo__isnull=True) & ~Q(expected_label="")),
+                name="a_check_has_an_answer_and_no_photo",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rater} item #{self.index} {self.kind}"
+
+
+class RatingQuota(models.Model):
+    """How many raters of a rating study hold a photo; taken with a conditional UPDATE, never beyond k."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="rating_quotas")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="rating_quotas")
+    assigned = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["experiment", "assigned"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "photo"], name="one_quota_per_rating_study_and_photo"),
+        ]
+
+    def __str__(self):
+        return f"{self.experiment.slug}: photo {self.photo_id} x{self.assigned}"
 
 
 class AccessLog(models.Model):

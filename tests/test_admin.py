@@ -3,10 +3,22 @@
 import pytest
 from django.urls import reverse
 
-from experiments.models import AccessLog, Classification, ClassifierModel, Experiment, Participant, Photo, Rating, Trial
+from experiments.models import (
+    AccessLog,
+    Classification,
+    ClassifierModel,
+    Experiment,
+    Participant,
+    Photo,
+    Rating,
+    RatingItem,
+    RatingQuota,
+    Trial,
+)
 
 pytestmark = pytest.mark.django_db
-MODELS = [Experiment, Participant, Trial, Photo, ClassifierModel, Classification, Rating, AccessLog]
+MODELS = [Experiment, Participant, Trial, Photo, ClassifierModel, Classification, Rating, AccessLog,
+          RatingItem, RatingQuota]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

@@ -123,3 +123,55 @@ class WithdrawForm(forms.Form):
     def clean_withdrawal_code(self) -> str:
         raw = "".join(ch for ch in self.cleaned_data["withdrawal_code"].upper() if ch.isalnum())
         return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+class RatingConsentForm(forms.Form):
+    """A rater gives no photos: agreeing (the button) is the whole of the consent."""
+
+
+class RatingForm(forms.Form):
+    """One rating item. An attention check asks the expression question only."""
+
+    label = forms.ChoiceField(
+        label=_("Which expression does this face show?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose one expression.")},
+    )
+    felt_guess = forms.ChoiceField(
+        label=_("What do you think this person actually felt?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose one word, or “None of these”.")},
+    )
+    confidence = forms.TypedChoiceField(
+        label=_("How sure are you?"), choices=scale(1, 7), coerce=int, widget=forms.RadioSelect
+    )
+    # Client clock readings in milliseconds since the epoch (Date.now()), recorded as sent.
+    shown_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    answered_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    TIMING_FIELDS = ("shown_ms", "answered_ms")
+
+    def __init__(self, *args, labels: list[str], ask_felt_guess: bool, check: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(label, label_name(label)) for label in labels]
+        self.fields["label"].choices = choices
+        if check:
+            self.fields["label"].label = _("Which expression does this item ask you to select?")
+            del self.fields["confidence"]
+        if check or not ask_felt_guess:
+            del self.fields["felt_guess"]
+        else:
+            self.fields["felt_guess"].choices = choices + [(NONE_OF_THESE, _("None of these"))]
+
+    def clean_felt_guess(self) -> str:
+        guess = self.cleaned_data["felt_guess"]
+        return "" if guess == NONE_OF_THESE else guess
+
+    def answer(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "label": data["label"],
+            "felt_guess": data.get("felt_guess", ""),
+            "confidence": data.get("confidence"),
+            "client_timings": {name: data[name] for name in self.TIMING_FIELDS if data.get(name) is not None},
+        }

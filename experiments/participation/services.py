@@ -8,7 +8,7 @@ twice: idempotency is the pointer in the database, not a flag in the browser.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
@@ -17,12 +17,13 @@ from django.utils import timezone
 from .. import conditions
 from ..models import Experiment, Participant, Photo, Trial
 from ..photos import accept_photo
+from ..ratings import assignment
 from . import steps
 from .steps import Position
 
 
 class NotAdmitting(Exception):
-    """The experiment is not live (draft or closed), or not a photo study: no new participants."""
+    """The experiment is not live (draft or closed), or a rating study with no photo left to rate."""
 
 
 class OutOfStep(Exception):
@@ -51,12 +52,14 @@ def enroll(
     external_session_id: str = "",
 ) -> Participant:
     """A new participant at the consent step, or the one this panel id already has (it resumes)."""
-    if experiment.status != Experiment.Status.LIVE or experiment.kind != Experiment.Kind.PHOTO:
+    if experiment.status != Experiment.Status.LIVE:
         raise NotAdmitting(experiment.slug)
     if external_id:
         returning = experiment.participants.filter(external_id=external_id).first()
         if returning:
             return returning
+    if experiment.kind == Experiment.Kind.RATING and not assignment.has_photos_to_rate(experiment):
+        raise NotAdmitting(experiment.slug)
     try:
         with transaction.atomic():
             return Participant.objects.create(
@@ -74,7 +77,7 @@ def enroll(
 
 
 @contextmanager
-def _at(participant: Participant, position: Position) -> Iterator[Participant]:
+def at_position(participant: Participant, position: Position) -> Iterator[Participant]:
     """A locked, fresh copy of the participant, inside a transaction, if it is on `position`."""
     with transaction.atomic():
         locked = Participant.objects.select_for_update(of=("self",)).select_related("experiment").get(pk=participant.pk)
@@ -83,16 +86,21 @@ def _at(participant: Participant, position: Position) -> Iterator[Participant]:
         yield locked
 
 
-def _advance(participant: Participant, *, leaving: Position, trials: list[Trial] | None = None) -> Position:
-    """Move the pointer to the position after `leaving`, stamping server times on the way."""
-    trials = list(participant.trials.order_by("index")) if trials is None else trials
+def advance(participant: Participant, *, leaving: Position, trials: list[steps.Item] | None = None) -> Position:
+    """Move the pointer to the position after `leaving`, stamping server times on the way.
+
+    `trials` are the per-trial items: a photo participant's trials or a rater's rating items.
+    """
+    trials = list(steps.items_of(participant)) if trials is None else trials
     arriving = steps.next_position(participant, leaving, trials)
     now = timezone.now()
     by_index = {trial.index: trial for trial in trials}
     if leaving.index is not None and arriving.index != leaving.index:
-        Trial.objects.filter(pk=by_index[leaving.index].pk).update(completed_at=now)
-    if arriving.step == steps.FELT:
-        Trial.objects.filter(pk=by_index[arriving.index].pk, started_at__isnull=True).update(started_at=now)
+        item = by_index[leaving.index]
+        type(item).objects.filter(pk=item.pk).update(completed_at=now)
+    if arriving.index is not None and arriving.index != leaving.index:  # the first step of a trial
+        item = by_index[arriving.index]
+        type(item).objects.filter(pk=item.pk, started_at__isnull=True).update(started_at=now)
         if participant.status == Participant.Status.CONSENTED:
             participant.status = Participant.Status.IN_PROGRESS
     participant.step = arriving.step
@@ -103,15 +111,32 @@ def _advance(participant: Participant, *, leaving: Position, trials: list[Trial]
     return arriving
 
 
-def consent(*, participant: Participant, photos_for_rating: bool, photos_for_publication: bool) -> Participant:
+def consent(
+    *,
+    participant: Participant,
+    photos_for_rating: bool = False,
+    photos_for_publication: bool = False,
+    own_codes: Collection[str] = (),
+) -> Participant:
     """Record consent to the current version and assign the counterbalanced trials.
 
     Slots are taken here rather than at entry, so people who decline leave no gap in the balance.
+    A rater is given their rating items instead; `own_codes` are the public codes of photo
+    participants in the rater's browser session, whose photos the rater must not see.
     """
-    with _at(participant, Position(steps.CONSENT)) as p:
+    with at_position(participant, Position(steps.CONSENT)) as p:
         config = study_config(p.experiment)
-        slot = p.experiment.take_slot()
+        slot = p.experiment.take_slot()  # also locks the experiment row: raters are assigned one at a time
         seed = secrets.randbits(48)
+        if steps.is_rater(p):
+            items = assignment.assign_items(rater=p, seed=seed, own_codes=own_codes)
+            p.slot, p.order_seed, p.condition_order = slot, seed, [item.kind for item in items]
+            p.status = Participant.Status.CONSENTED
+            p.consent_version = config["consent_version"]
+            p.consented_at = timezone.now()
+            p.save()
+            advance(p, leaving=Position(steps.CONSENT), trials=items)
+            return p
         order = conditions.condition_sequence(config["trial_plan"], slot=slot)
         targets = iter(
             conditions.assigned_targets(order.count(conditions.ASSIGNED), labels=config["labels"], seed=seed)
@@ -131,13 +156,13 @@ def consent(*, participant: Participant, photos_for_rating: bool, photos_for_pub
         p.photos_for_rating = photos_for_rating
         p.photos_for_publication = photos_for_publication
         p.save()
-        _advance(p, leaving=Position(steps.CONSENT), trials=trials)
+        advance(p, leaving=Position(steps.CONSENT), trials=trials)
         return p
 
 
 def decline(*, participant: Participant) -> Participant:
     """Keep only the refusal: which consent version was declined, and when."""
-    with _at(participant, Position(steps.CONSENT)) as p:
+    with at_position(participant, Position(steps.CONSENT)) as p:
         now = timezone.now()
         p.status = Participant.Status.DECLINED
         p.step = steps.DECLINED
@@ -150,8 +175,8 @@ def decline(*, participant: Participant) -> Participant:
 
 def pass_step(*, participant: Participant, position: Position) -> Position:
     """Leave a step that asks nothing (camera check, instruction, feedback)."""
-    with _at(participant, position) as p:
-        return _advance(p, leaving=position)
+    with at_position(participant, position) as p:
+        return advance(p, leaving=position)
 
 
 def record_felt(
@@ -159,7 +184,7 @@ def record_felt(
 ) -> Trial:
     """The felt report; fixes the trial's target where it depends on the feeling (express, opposite)."""
     position = Position(steps.FELT, index)
-    with _at(participant, position) as p:
+    with at_position(participant, position) as p:
         trial = p.trials.get(index=index)
         trial.felt = felt
         trial.intensity, trial.valence, trial.arousal = intensity, valence, arousal
@@ -171,7 +196,7 @@ def record_felt(
         )
         trial.felt_reported_at = timezone.now()
         trial.save(update_fields=["felt", "intensity", "valence", "arousal", "target", "felt_reported_at"])
-        _advance(p, leaving=position)
+        advance(p, leaving=position)
         return trial
 
 
@@ -181,21 +206,21 @@ def submit_photo(*, participant: Participant, index: int, data: bytes, source: s
     Raises `experiments.photos.PhotoRejected` for a bad image; nothing changes and they can retry.
     """
     position = Position(steps.CAPTURE, index)
-    with _at(participant, position) as p:
+    with at_position(participant, position) as p:
         trial = p.trials.get(index=index)
         photo = accept_photo(trial=trial, data=data, source=source)
         trial.client_timings = {**client_timings, "server_received": timezone.now().isoformat()}
         trial.save(update_fields=["client_timings"])
-        _advance(p, leaving=position)
+        advance(p, leaving=position)
         return photo
 
 
 def record_pose_check(*, participant: Participant, index: int, rating: int | None) -> None:
     """The optional "how well did you show it" rating; None when they skip it."""
     position = Position(steps.POSE_CHECK, index)
-    with _at(participant, position) as p:
+    with at_position(participant, position) as p:
         p.trials.filter(index=index).update(pose_rating=rating)
-        _advance(p, leaving=position)
+        advance(p, leaving=position)
 
 
 def photo_is_stored(photo: Photo) -> bool:
@@ -222,7 +247,7 @@ def complete(*, participant: Participant) -> bool:
     Otherwise the pointer goes back to what is missing (a broken photo row is dropped so it can be
     retaken) and the result is False.
     """
-    with _at(participant, Position(steps.DEBRIEF)) as p:
+    with at_position(participant, Position(steps.DEBRIEF)) as p:
         missing = first_missing(p)
         now = timezone.now()
         if missing is not None:
@@ -248,6 +273,7 @@ def withdraw(*, participant: Participant) -> Participant:
             photo.delete_file()
         # Cascades to photo rows, their classifications and any ratings of them.
         p.trials.all().delete()
+        assignment.release_items(rater=p)  # a rater's photos go back to the pool, their ratings go
         p.ratings.all().delete()
         p.status = Participant.Status.WITHDRAWN
         p.step = steps.WITHDRAWN

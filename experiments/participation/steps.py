@@ -5,8 +5,13 @@ participant row holds the pointer (`step`, `trial_pointer`); every request for a
 redirected to this one, so reload, back button and a later return land where they should
 (the idea of oTree's page sequence).
 
+A rating study (`Experiment.Kind.RATING`) walks the same machinery with its own list: its per-trial
+items are the rater's `RatingItem`s (photos to rate and attention checks) instead of `Trial`s.
+
 >>> [s.name for s in STEPS][:3]
 ['consent', 'camera', 'felt']
+>>> [s.name for s in RATING_STEPS]
+['consent', 'rate', 'debrief', 'done']
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from typing import NamedTuple
 from django.urls import reverse
 
 from .. import conditions
-from ..models import Participant, Trial
+from ..models import Experiment, Participant, RatingItem, Trial
 
 CONSENT, DECLINED, CAMERA = "consent", "declined", "camera"
 FELT, INSTRUCTION, CAPTURE, POSE_CHECK, FEEDBACK = "felt", "instruction", "capture", "pose_check", "feedback"
 DEBRIEF, DONE, WITHDRAWN = "debrief", "done", "withdrawn"
+RATE = "rate"
+
+Item = Trial | RatingItem  # what a per-trial step applies to: a trial, or a rater's item
 
 
 def always(participant: Participant, trial: Trial | None) -> bool:
@@ -62,9 +70,30 @@ STEPS = (
     Step(DEBRIEF),
     Step(DONE),
 )
+# A rater's path: the same entry, consent, debrief and completion around one rating page per item.
+RATING_STEPS = (
+    Step(CONSENT),
+    Step(RATE, per_trial=True),
+    Step(DEBRIEF),
+    Step(DONE),
+)
 # Where a participant stays once there; not part of the forward path.
 END_STEPS = (Step(DECLINED), Step(WITHDRAWN))
-BY_NAME = {step.name: step for step in STEPS + END_STEPS}
+BY_NAME = {step.name: step for step in STEPS + RATING_STEPS + END_STEPS}
+
+
+def is_rater(participant: Participant) -> bool:
+    return participant.experiment.kind == Experiment.Kind.RATING
+
+
+def steps_for(participant: Participant) -> tuple[Step, ...]:
+    return RATING_STEPS if is_rater(participant) else STEPS
+
+
+def items_of(participant: Participant):
+    """The participant's per-trial items in order: trials, or a rater's rating items."""
+    manager = participant.rating_items if is_rater(participant) else participant.trials
+    return manager.order_by("index")
 
 
 class Position(NamedTuple):
@@ -77,12 +106,12 @@ class Position(NamedTuple):
         return None if self.index is None else self.index + 1
 
 
-def sequence(participant: Participant, trials: list[Trial] | None = None) -> list[Position]:
+def sequence(participant: Participant, trials: list[Item] | None = None) -> list[Position]:
     """The participant's whole forward path; a run of per-trial steps repeats for each trial."""
     if trials is None:
-        trials = list(participant.trials.order_by("index"))
+        trials = list(items_of(participant))
     positions: list[Position] = []
-    for per_trial, run in groupby(STEPS, key=attrgetter("per_trial")):
+    for per_trial, run in groupby(steps_for(participant), key=attrgetter("per_trial")):
         run = list(run)
         if not per_trial:
             positions += [Position(s.name) for s in run if s.applies(participant, None)]
@@ -105,13 +134,13 @@ def current_position(participant: Participant) -> Position:
     return Position(step.name, participant.trial_pointer if step.per_trial else None)
 
 
-def next_position(participant: Participant, after: Position, trials: list[Trial] | None = None) -> Position:
+def next_position(participant: Participant, after: Position, trials: list[Item] | None = None) -> Position:
     """The position that follows `after`, passing over trials already completed.
 
     A completed trial is only visited again when the debrief sent the participant back to repair
     it (a photo missing from storage); from there they return to the debrief, not through later trials.
     """
-    trials = list(participant.trials.order_by("index")) if trials is None else trials
+    trials = list(items_of(participant)) if trials is None else trials
     completed = {t.index for t in trials if t.completed_at is not None and t.index != after.index}
     positions = sequence(participant, trials)
     for position in positions[positions.index(after) + 1 :]:

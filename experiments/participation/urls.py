@@ -6,6 +6,7 @@ are (`steps.current_position`) and redirects every other request there.
 
 from django.urls import path
 
+from ..ratings import views as rating_views
 from . import views
 
 TRIAL = "p/<slug:code>/trial/<int:number>/"
@@ -21,6 +22,8 @@ urlpatterns = [
     path(TRIAL + "photo/", views.capture, name="study_capture"),
     path(TRIAL + "check/", views.pose_check, name="study_pose_check"),
     path(TRIAL + "feedback/", views.feedback, name="study_feedback"),
+    path(TRIAL + "rate/", views.rate, name="study_rate"),
+    path("p/<slug:code>/image/<str:token>/", rating_views.rating_photo, name="study_rating_photo"),
     path("p/<slug:code>/debrief/", views.debrief, name="study_debrief"),
     path("p/<slug:code>/done/", views.done, name="study_done"),
     path("p/<slug:code>/withdrawn/", views.withdrawn, name="study_withdrawn"),

@@ -12,10 +12,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from ..models import Classification, Experiment, Participant
+from ..models import Classification, Experiment, Participant, RatingItem
 from ..photos import PhotoRejected
+from ..ratings import photo_access
+from ..ratings import services as rating_services
 from . import services, steps
-from .forms import CaptureForm, ConsentForm, FeltForm, PoseCheckForm, WithdrawForm, label_name
+from .forms import (
+    CaptureForm,
+    ConsentForm,
+    FeltForm,
+    PoseCheckForm,
+    RatingConsentForm,
+    RatingForm,
+    WithdrawForm,
+    label_name,
+)
 from .steps import Position
 
 # Recruitment panels: (source, participant id, study id, session id) query parameters.
@@ -56,7 +67,7 @@ def study_step(step_name: str):
             asked = Position(step_name, None if number is None else number - 1)
             if steps.current_position(participant) != asked:
                 return elsewhere(request, participant, asked)
-            trial = participant.trials.get(index=asked.index) if asked.index is not None else None
+            trial = steps.items_of(participant).get(index=asked.index) if asked.index is not None else None
             try:
                 return view(request, participant, trial)
             except services.OutOfStep as exc:  # another request moved the pointer meanwhile
@@ -124,21 +135,28 @@ def resume(request, code: str):
     return redirect(steps.url_for(participant))
 
 
+def codes_in_session(request: HttpRequest) -> list[str]:
+    """Public codes of every study this browser took part in (see `remember`)."""
+    return [code for key, code in request.session.items() if key.startswith("study:")]
+
+
 @study_step(steps.CONSENT)
 def consent(request, participant, trial):
-    form = ConsentForm(request.POST or None)
+    rater = steps.is_rater(participant)
+    form = (RatingConsentForm if rater else ConsentForm)(request.POST or None)
     if request.method == "POST":
         if "decline" in request.POST:
             services.decline(participant=participant)
             return redirect(steps.url_for(participant, Position(steps.DECLINED)))
         if form.is_valid():
-            services.consent(
+            participant = services.consent(
                 participant=participant,
-                photos_for_rating=form.cleaned_data["photos_for_rating"],
-                photos_for_publication=form.cleaned_data["photos_for_publication"],
+                photos_for_rating=form.cleaned_data.get("photos_for_rating", False),
+                photos_for_publication=form.cleaned_data.get("photos_for_publication", False),
+                own_codes=codes_in_session(request),
             )
-            return redirect(steps.url_for(participant, Position(steps.CAMERA)))
-    return page(request, "study/consent.html", participant, form=form)
+            return redirect(steps.url_for(participant))
+    return page(request, "study/rating/consent.html" if rater else "study/consent.html", participant, form=form)
 
 
 @study_step(steps.DECLINED)
@@ -174,7 +192,8 @@ def instruction(request, participant, trial):
 @study_step(steps.CAPTURE)
 def capture(request, participant, trial):
     """One endpoint for the webcam snapshot (fetch, JSON answer) and the file fallback (form post)."""
-    form = CaptureForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even one with no form fields at all (a raw or JSON body), so it reports "no photo".
+    form = CaptureForm(request.POST if request.method == "POST" else None, request.FILES or None)
     error = ""
     if request.method == "POST":
         if form.is_valid():
@@ -224,6 +243,32 @@ def feedback(request, participant, trial):
         trial,
         reading=reading,
         reading_name=label_name(reading.top_label) if reading and reading.top_label else "",
+    )
+
+
+@study_step(steps.RATE)
+def rate(request, participant, item):
+    """One rating item: a photo to label, or an attention check."""
+    if not rating_services.photo_is_available(item):  # withdrawn or deleted since it was assigned
+        arrived = rating_services.skip_unavailable(participant=participant, index=item.index)
+        return redirect(steps.url_for(participant, arrived))
+    config = services.study_config(participant.experiment)
+    check = item.kind == RatingItem.Kind.INSTRUCTION_CHECK
+    form = RatingForm(request.POST or None, labels=config["labels"], ask_felt_guess=config["ask_felt_guess"],
+                      check=check)
+    if request.method == "POST" and form.is_valid():
+        rating_services.record_answer(participant=participant, index=item.index, **form.answer())
+        participant.refresh_from_db()
+        return redirect(steps.url_for(participant))
+    return page(
+        request,
+        "study/rating/rate.html",
+        participant,
+        status=400 if form.errors else 200,
+        form=form,
+        item=item,
+        expected_name=label_name(item.expected_label) if check else "",
+        photo_url="" if check else photo_access.photo_url(participant.public_code, item.photo_id),
     )
 
 

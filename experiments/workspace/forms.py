@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from experiments import conditions
+from experiments.inference import CANONICAL_LABELS
 from experiments.models import ClassifierModel, Experiment
 
 RESERVED_SLUGS = {"new"}  # workspace URLs that an experiment slug would shadow
@@ -33,7 +34,8 @@ class ExperimentForm(forms.ModelForm):
         fields = [
             "title", "slug", "kind", "consent_text", "consent_version", "debrief_text",
             "completion_code", "completion_url", "return_url", "photo_policy", "photo_retention_days",
-            "show_feedback", "classifier_models", "collaborators", "ratings_per_photo", "ask_felt_guess",
+            "show_feedback", "classifier_models", "collaborators", "source_experiments", "ratings_per_photo",
+            "photos_per_rater", "attention_checks", "ask_felt_guess",
         ]
         widgets = {"consent_text": forms.Textarea(attrs={"rows": 6}), "debrief_text": forms.Textarea(attrs={"rows": 4})}
 
@@ -48,6 +50,12 @@ class ExperimentForm(forms.ModelForm):
             )
         if owner is not None:
             self.fields["collaborators"].queryset = self.fields["collaborators"].queryset.exclude(pk=owner.pk)
+        # A rating study may rate photos only from photo studies its researcher can see.
+        sources = Experiment.objects.filter(kind=Experiment.Kind.PHOTO)
+        self.fields["source_experiments"].queryset = (
+            sources.for_researcher(owner) if owner is not None else sources.none()
+        ).exclude(pk=self.instance.pk or None)
+        self.fields["source_experiments"].required = False
         if self.instance.pk:
             self.fields["labels_text"].initial = ", ".join(self.instance.labels)
             opposites = self.instance.opposite_map.items()
@@ -65,9 +73,14 @@ class ExperimentForm(forms.ModelForm):
         labels = [label.strip().lower() for label in self.cleaned_data["labels_text"].split(",") if label.strip()]
         if len(labels) < 2 or len(set(labels)) != len(labels):
             raise forms.ValidationError(_("Give at least two different labels."))
-        bad = [label for label in labels if not label.replace("_", "").isalnum()]
-        if bad:
-            raise forms.ValidationError(_("Labels are single words (letters, digits, _): %(bad)s") % {"bad": bad})
+        # Classifiers map their outputs onto the canonical categories; a label outside them could
+        # never be predicted, and its valence would be unknown to the analysis.
+        unknown = [label for label in labels if label not in CANONICAL_LABELS]
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown label(s): %(unknown)s. Choose from: %(known)s.")
+                % {"unknown": ", ".join(unknown), "known": ", ".join(CANONICAL_LABELS)}
+            )
         return labels
 
     def clean(self):

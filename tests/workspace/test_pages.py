@@ -25,7 +25,8 @@ def test_a_collaborator_sees_the_shared_experiment(client, collaborator, experim
 def new_experiment_form(**overrides):
     data = {
         "title": "Frowns", "slug": "frowns", "kind": "photo", "consent_text": "Agree?", "consent_version": 1,
-        "photo_policy": "keep", "ratings_per_photo": 3, "labels_text": "happy, sad, neutral",
+        "photo_policy": "keep", "ratings_per_photo": 3, "photos_per_rater": 20, "attention_checks": 1,
+        "labels_text": "happy, sad, neutral",
         "opposites_text": "happy: sad\nsad: happy\nneutral: neutral",
         "plan_natural": 1, "plan_express": 1, "plan_opposite": 2, "plan_assigned": 0,
     }
@@ -143,3 +144,20 @@ def test_the_report_compares_observers_with_the_model_when_ratings_exist(client,
     assert response.context["error"] is None
     assert response.context["observers"]["n_ratings"] == 96
     assert "majority right" in response.content.decode()
+
+
+def test_a_label_no_classifier_can_predict_is_refused_with_the_choices(client, researcher):
+    from experiments.workspace.forms import ExperimentForm
+
+    form = ExperimentForm(data={"labels_text": "happy, contempt"})
+    form.is_valid()
+    message = " ".join(form.errors["labels_text"])
+    assert "Unknown label(s): contempt" in message and "neutral" in message
+
+
+def test_a_rating_study_draws_only_on_photo_studies_its_researcher_can_see(researcher, experiment, other_researcher):
+    from experiments.workspace.forms import ExperimentForm
+
+    foreign = Experiment.objects.create(slug="foreign", title="Foreign", owner=other_researcher, consent_text="x")
+    choices = set(ExperimentForm(owner=researcher).fields["source_experiments"].queryset)
+    assert experiment in choices and foreign not in choices
