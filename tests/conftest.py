@@ -7,6 +7,7 @@ import pytest
 from django.core.files.storage import storages
 
 REQUIRE_SERVICES = os.environ.get("FER_REQUIRE_SERVICES") == "1"
+pytest_plugins = ["tests.browser_fixtures"]
 
 
 @pytest.fixture(autouse=True)

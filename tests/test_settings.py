@@ -14,7 +14,8 @@ PROBE = (
     "'acks_late': s.CELERY_TASK_ACKS_LATE, 'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, "
     "'serializer': s.CELERY_TASK_SERIALIZER, 'photo_url': s.STORAGES['photos']['OPTIONS']['base_url']}))"
 )
-SETTINGS_VARIABLES = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL")
+SETTINGS_VARIABLES = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL",
+                      "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last one: set by the browser tests only
 
 
 def load_settings(**overrides):

@@ -4,8 +4,6 @@ Saves screenshots of the live page and the report under artifacts/screenshots/, 
 Content-Security-Policy violation the browser reports.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,30 +11,20 @@ import pytest
 from experiments.models import Experiment
 from tests.workspace.conftest import add_participants
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("FER_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.problems = []
-        page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: page.problems.append(str(e)))
-        yield page
-        browser.close()
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
 
 
 def test_a_researcher_goes_from_nothing_to_a_report(page, live_server, researcher, default_model, tmp_path):
