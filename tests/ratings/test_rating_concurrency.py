@@ -4,48 +4,16 @@ These need real row locks, so they run on PostgreSQL (CI) and are skipped on SQL
 """
 
 import random
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from experiments.models import Photo, RatingItem, RatingQuota
 from experiments.ratings.assignment import _claim
-from tests.conftest import REQUIRE_SERVICES
+from tests.concurrency import at_the_same_time, needs_row_locks  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def needs_row_locks():
-    if connection.vendor != "postgresql":
-        reason = "needs PostgreSQL row locks (SQLite serialises whole-database writes differently)"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"FER_REQUIRE_SERVICES=1 but the database is {connection.vendor}: {reason}")
-        pytest.skip(reason + "; set DATABASE_URL=postgres://...")
-
-
-def at_the_same_time(*calls):
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), []
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return results
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("needs_row_locks")]
 
 
 def test_raters_consenting_at_once_never_push_a_photo_beyond_k(photo_participant, make_rating_study, rater_of):
