@@ -26,8 +26,6 @@ DEFAULT_MODEL_FILE = "mini_xception_fer2013.onnx"
 DEFAULT_CARD_FILE = "mini_xception_fer2013.card.json"
 # A message that kills its worker comes back (acks_late); after this many starts we record the failure.
 MAX_ATTEMPTS = 3
-# Longer than the task's hard time limit: a row started this long ago has no live worker on it.
-ABANDONED_AFTER = timedelta(seconds=120)
 
 
 def resolve_model_path(onnx_path: str) -> Path:
@@ -83,7 +81,7 @@ def classify_stored_photo(photo_id: int, model_id: int, *, force: bool = False) 
     now = timezone.now()
     claim = Classification.objects.filter(photo_id=photo_id, model_id=model_id)
     if not force:
-        claim = claim.filter(Q(started_at__isnull=True) | Q(started_at__lt=now - ABANDONED_AFTER),
+        claim = claim.filter(Q(started_at__isnull=True) | Q(started_at__lt=now - timedelta(seconds=settings.CLASSIFICATION_ABANDONED_AFTER)),
                              status=Classification.Status.PENDING)
     if not claim.update(attempts=F("attempts") + 1, started_at=now):
         return None  # done already, held by another worker, or the photo was withdrawn

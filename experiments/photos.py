@@ -44,6 +44,7 @@ def accept_photo(*, trial: Trial, data: bytes, source: str = Photo.Source.WEBCAM
     if existing:
         return existing
     jpeg, width, height = reencode_jpeg(data)
+    photo = None
     try:
         with transaction.atomic():
             photo = Photo(
@@ -61,10 +62,17 @@ def accept_photo(*, trial: Trial, data: bytes, source: str = Photo.Source.WEBCAM
             queue_classifications(photo, trial.participant.experiment.classifier_models.all())
     except IntegrityError:
         # A concurrent request for the same trial won the race: keep its photo, drop our file.
-        if photo.file:
-            photo.file.storage.delete(photo.file.name)
+        discard_file(photo)
         return Photo.objects.get(trial=trial)
+    except BaseException:
+        discard_file(photo)  # the row was rolled back (e.g. the database went away): no orphan file
+        raise
     return photo
+
+
+def discard_file(photo: Photo | None) -> None:
+    if photo is not None and photo.file:
+        photo.file.storage.delete(photo.file.name)
 
 
 def queue_classifications(photo: Photo, models) -> list[Classification]:
@@ -75,5 +83,6 @@ def queue_classifications(photo: Photo, models) -> list[Classification]:
     for model in models:
         row, _ = Classification.objects.get_or_create(photo=photo, model=model)
         rows.append(row)
-        transaction.on_commit(lambda p=photo.pk, m=model.pk: classify_photo.delay(p, m))
+        # robust: with the broker down the photo is still accepted; the sweeper sends the pending row later.
+        transaction.on_commit(lambda p=photo.pk, m=model.pk: classify_photo.delay(p, m), robust=True)
     return rows

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "experiments.ratelimits.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -170,6 +171,18 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Per-IP limits by URL name (experiments/ratelimits.py), counted in the shared cache above. They are
+# generous for participants, since a lab may put many people behind one address.
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+RATELIMIT_FAIL_OPEN = True  # a cache outage must not lock participants out
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None  # behind nginx, e.g. "HTTP_X_REAL_IP"
+RATE_LIMITS = {
+    "study_entry": {"rate": "60/m", "methods": ("GET",)},
+    "study_capture": {"rate": "120/m", "methods": ("POST",)},
+    "login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
+    "admin:login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
+}
+
 # Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html).
 # No broker configured: tasks run in-process after commit, so a laptop needs no Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -195,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A classification still pending after this many seconds is sent to the workers again.
 CLASSIFICATION_STALE_AFTER = env_int("CLASSIFICATION_STALE_AFTER", 600)
+# A row a worker started this many seconds ago, still pending, has no live worker on it (> time_limit).
+CLASSIFICATION_ABANDONED_AFTER = env_int("CLASSIFICATION_ABANDONED_AFTER", 120)
 # Threads each worker process gives onnxruntime; processes x threads should not exceed the cores.
 INFERENCE_THREADS = env_int("INFERENCE_THREADS", 1)
 

@@ -10,3 +10,7 @@ urlpatterns = [
     path("api/", include("experiments.api.urls")),
     path("", include("experiments.urls")),
 ]
+
+# JSON errors for the capture page's fetch (a body Django cannot parse, a database outage).
+handler400 = "experiments.errors.bad_request"
+handler500 = "experiments.errors.server_error"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
@@ -74,4 +75,7 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
         ImageOps.exif_transpose(image, in_place=True)  # in place: no copy when already upright
     except Exception:  # a malformed EXIF block must not lose a good photo; keep it as stored
         pass
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        # 16-bit grey: Pillow's convert("RGB") clips at 255 (a white photo); keep the top 8 bits instead.
+        image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8), "L")
     return image if image.mode == "RGB" else image.convert("RGB")

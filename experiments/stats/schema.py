@@ -98,6 +98,10 @@ def _clean_labels(series: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
+def _blank_missing(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "")
+
+
 def _check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], what: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TrialTableError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
@@ -148,11 +152,12 @@ def validate_trials(frame: pd.DataFrame, *, labels: tuple[str, ...] | None = Non
     _check_columns(frame, TRIAL_COLUMNS, "trials")
     labels = tuple(labels) if labels is not None else infer_labels(frame)
     out = frame.copy()
-    out["participant_id"] = out["participant_id"].astype(str).str.strip()
+    # pandas 3 keeps None/NaN missing through astype(str); blank them first so both are caught here.
+    out["participant_id"] = _blank_missing(out["participant_id"]).astype(str).str.strip()
     if (out["participant_id"].isin(["", "nan", "None"])).any():
         raise TrialTableError("trials column 'participant_id' has empty values")
     out["trial_index"] = _numeric(out, "trial_index", "trials", integer=True)
-    out["condition"] = out["condition"].astype(str).str.strip().str.lower()
+    out["condition"] = _blank_missing(out["condition"]).astype(str).str.strip().str.lower()
     unknown = sorted(set(out["condition"]) - set(CONDITIONS))
     if unknown:
         raise TrialTableError(

@@ -1,0 +1,108 @@
+"""Rate limits by URL name: participant entry, photo submission, researcher login (per IP and per username)."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from experiments.models import Participant, Photo
+from experiments.participation import steps
+
+pytestmark = pytest.mark.django_db
+
+MESSAGE = "Too many attempts; please wait a minute and try again."
+
+
+@pytest.fixture(autouse=True)
+def rate_limited(settings):
+    """Tiny limits (per day: no window edge in a test), counted in a cache of their own."""
+    assert "experiments.ratelimits.RateLimitMiddleware" in settings.MIDDLEWARE
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "rate-limit-tests"}}
+    settings.RATE_LIMITS = {
+        "study_entry": {"rate": "3/d", "methods": ("GET",)},
+        "study_capture": {"rate": "3/d", "methods": ("POST",)},
+        "login": {"rate": "5/d", "methods": ("POST",), "per_username": "2/d"},
+    }
+    cache.clear()
+    yield settings
+    cache.clear()
+
+
+def from_ip(address: str) -> Client:
+    return Client(REMOTE_ADDR=address)
+
+
+def test_entry_is_limited_per_address(experiment):
+    url = reverse("study_entry", args=[experiment.slug])
+    crowd = from_ip("203.0.113.7")
+
+    answers = [from_ip("203.0.113.7").get(url).status_code for _ in range(3)]
+    refused = crowd.get(url)
+
+    assert answers == [302, 302, 302]
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert MESSAGE in refused.content.decode() and "<h1>" in refused.content.decode()
+    assert Participant.objects.count() == 3  # the refused visit admitted nobody
+    assert from_ip("198.51.100.1").get(url).status_code == 302  # other addresses are not affected
+
+
+def test_photo_submissions_are_limited_and_answered_in_json(participant, text_file, face_jpeg):
+    participant.enters()
+    participant.consents()
+    participant.passes_camera_check()
+    participant.reports_feeling()
+    participant.is_ready()
+    assert participant.row.step == steps.CAPTURE
+    assert participant.client.get(participant.here).status_code == 200  # showing the page is not counted
+
+    tries = [participant.sends_photo(text_file).status_code for _ in range(3)]
+    refused = participant.sends_photo(face_jpeg)
+
+    assert tries == [400, 400, 400]
+    assert refused.status_code == 429
+    assert refused.json() == {"ok": False, "error": MESSAGE}
+    assert not Photo.objects.exists() and participant.row.step == steps.CAPTURE
+
+
+def test_other_participant_pages_are_not_limited(participant):
+    participant.enters()
+    for _ in range(6):
+        assert participant.client.get(participant.here).status_code == 200
+
+
+def test_researcher_login_is_limited_per_address(researcher):
+    url = reverse("login")
+    client = from_ip("192.0.2.10")
+
+    answers = [client.post(url, {"username": f"guess{i}", "password": "wrong"}).status_code for i in range(5)]
+    refused = client.post(url, {"username": "researcher", "password": "research-pass-1"})
+
+    assert answers == [200] * 5  # the form again, with its error
+    assert refused.status_code == 429 and MESSAGE in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get(url).status_code == 200  # showing the login page is not counted
+
+
+def test_researcher_login_is_limited_per_username_across_addresses(researcher):
+    url = reverse("login")
+
+    for i, username in enumerate(["researcher", " Researcher "]):
+        assert from_ip(f"192.0.2.{20 + i}").post(url, {"username": username, "password": "x"}).status_code == 200
+    refused = from_ip("192.0.2.30").post(url, {"username": "researcher", "password": "research-pass-1"})
+    someone_else = from_ip("192.0.2.30").post(url, {"username": "other", "password": "x"})
+
+    assert refused.status_code == 429
+    assert someone_else.status_code == 200
+
+
+def test_a_successful_login_within_the_limit_works(researcher):
+    client = from_ip("192.0.2.40")
+    response = client.post(reverse("login"), {"username": "researcher", "password": "research-pass-1"})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(researcher.pk)
+
+
+def test_limits_can_be_switched_off(experiment, settings):
+    settings.RATELIMIT_ENABLE = False
+    url = reverse("study_entry", args=[experiment.slug])
+    assert all(from_ip("203.0.113.9").get(url).status_code == 302 for _ in range(6))
