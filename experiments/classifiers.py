@@ -79,9 +79,10 @@ def classify_stored_photo(photo_id: int, model_id: int, *, force: bool = False) 
     `force`), so duplicate deliveries of the same task do the work once.
     """
     now = timezone.now()
+    abandoned = now - timedelta(seconds=settings.CLASSIFICATION_ABANDONED_AFTER)
     claim = Classification.objects.filter(photo_id=photo_id, model_id=model_id)
     if not force:
-        claim = claim.filter(Q(started_at__isnull=True) | Q(started_at__lt=now - timedelta(seconds=settings.CLASSIFICATION_ABANDONED_AFTER)),
+        claim = claim.filter(Q(started_at__isnull=True) | Q(started_at__lt=abandoned),
                              status=Classification.Status.PENDING)
     if not claim.update(attempts=F("attempts") + 1, started_at=now):
         return None  # done already, held by another worker, or the photo was withdrawn
