@@ -7,8 +7,9 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from experiments.audit import log_access
 from experiments.exports.files import EXPORT_NAMES, UnknownExport, export_file
-from experiments.models import Experiment
+from experiments.models import AccessLog, Experiment
 from experiments.workspace.access import get_experiment_for
 from experiments.workspace.monitoring import status_counts
 
@@ -60,4 +61,5 @@ class ExperimentViewSet(viewsets.ReadOnlyModelViewSet):
                                  external_ids=request.query_params.get("external_ids") in ("1", "true"))
         except UnknownExport:
             raise Http404("No such export.") from None
+        log_access(request, AccessLog.Action.API, experiment=experiment, detail=name)
         return export.response()

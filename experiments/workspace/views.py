@@ -26,9 +26,10 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from experiments import conditions
+from experiments.audit import log_access
 from experiments.exports.files import EXPORT_NAMES, UnknownExport, export_file
 from experiments.exports.tidy import default_model
-from experiments.models import Classification, Experiment, Photo
+from experiments.models import AccessLog, Classification, Experiment, Photo
 
 from .access import get_experiment_for, get_photo_for
 from .forms import ExperimentForm
@@ -203,6 +204,7 @@ def report_download(request, slug):
     experiment = get_experiment_for(request.user, slug)
     context = report_context(experiment, _model_for(request, experiment), inline=True)
     context["inline_css"] = Path(finders.find("workspace/report.css")).read_text()
+    log_access(request, AccessLog.Action.EXPORT, experiment=experiment, detail="report.html")
     html = render_to_string("workspace/report_standalone.html", context, request=request)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{experiment.slug}-report.html"'
@@ -217,6 +219,7 @@ def export(request, slug, name):
                              external_ids=request.GET.get("external_ids") == "1")
     except UnknownExport:
         raise Http404("No such export.") from None
+    log_access(request, AccessLog.Action.EXPORT, experiment=experiment, detail=name)
     return export.response()
 
 
@@ -261,6 +264,7 @@ def export_job_download(request, slug, job_id):
     experiment, job = _job_for(request, slug, job_id)
     if job["status"] != "done" or not job["file"]:
         raise Http404("Not ready.")
+    log_access(request, AccessLog.Action.EXPORT, experiment=experiment, detail=f"{job['name']} (background job)")
     response = FileResponse(open(job["file"], "rb"), as_attachment=True,
                             filename=f"{experiment.slug}-{job['name']}")
     return _private(response)
@@ -294,7 +298,8 @@ def photo(request, slug, photo_id):
     With PHOTO_X_ACCEL_PREFIX set (e.g. "/_protected_photos/", an nginx `internal` location aliased to
     PHOTO_ROOT), nginx sends the file after this check; otherwise Django streams it from the storage.
     """
-    _, photo = get_photo_for(request.user, slug, photo_id)
+    experiment, photo = get_photo_for(request.user, slug, photo_id)
+    log_access(request, AccessLog.Action.PHOTO_VIEW, experiment=experiment, detail=f"photo {photo.pk}")
     prefix = getattr(settings, "PHOTO_X_ACCEL_PREFIX", "")
     if prefix:
         response = HttpResponse(content_type="image/jpeg")

@@ -72,3 +72,15 @@ def test_the_photo_browser_filters_by_condition(client, researcher, study_data):
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == 8
     assert all(p.trial.condition == "opposite" for p in response.context["page"])
+
+
+def test_every_photo_view_and_export_is_in_the_access_log(client, researcher, experiment, own_photo):
+    from experiments.models import AccessLog
+
+    client.force_login(researcher)
+    assert client.get(reverse("workspace:photo", args=[experiment.slug, own_photo.pk])).status_code == 200
+    response = client.get(reverse("workspace:export", args=[experiment.slug, "trials.csv"]))
+    b"".join(response.streaming_content)
+    entries = list(AccessLog.objects.order_by("at").values_list("user__username", "action", "detail"))
+    assert entries == [("researcher", "photo_view", f"photo {own_photo.pk}"), ("researcher", "export", "trials.csv")]
+    assert AccessLog.objects.filter(experiment=experiment).count() == 2
