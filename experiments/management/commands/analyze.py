@@ -8,7 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from experiments.exports.results import analysis_for
-from experiments.models import Experiment
+from experiments.management.lookup import experiment_and_model
 from experiments.stats.cli import summary
 
 
@@ -21,15 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="results JSON path (default: <slug>-results.json)")
 
     def handle(self, *args, **options):
-        try:
-            experiment = Experiment.objects.get(slug=options["experiment"])
-        except Experiment.DoesNotExist:
-            raise CommandError(f"No experiment with slug {options['experiment']!r}.") from None
-        model = None
-        if options["model"]:
-            model = experiment.classifier_models.filter(name=options["model"]).first()
-            if model is None:
-                raise CommandError(f"{options['model']!r} is not a model of this experiment.")
+        experiment, model = experiment_and_model(options["experiment"], options["model"])
         document = analysis_for(experiment, model, use_cache=False)
         if document["error"]:
             raise CommandError(document["error"])

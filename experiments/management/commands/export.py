@@ -5,10 +5,10 @@ The same bytes as the workspace download and the API (all three go through expor
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from experiments.exports.files import export_file
-from experiments.models import Experiment
+from experiments.management.lookup import experiment_and_model
 
 FORMATS = {
     "csv": "trials.csv",
@@ -34,15 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--external-ids", action="store_true", help="participants: include panel ids")
 
     def handle(self, *args, **options):
-        try:
-            experiment = Experiment.objects.get(slug=options["experiment"])
-        except Experiment.DoesNotExist:
-            raise CommandError(f"No experiment with slug {options['experiment']!r}.") from None
-        model = None
-        if options["model"]:
-            model = experiment.classifier_models.filter(name=options["model"]).first()
-            if model is None:
-                raise CommandError(f"{options['model']!r} is not a model of this experiment.")
+        experiment, model = experiment_and_model(options["experiment"], options["model"])
         export = export_file(experiment, FORMATS[options["format"]], model=model,
                              external_ids=options["external_ids"])
         out = open(options["out"], "wb") if options["out"] else sys.stdout.buffer
