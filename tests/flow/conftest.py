@@ -104,6 +104,18 @@ def another_participant(experiment, django_db_blocker):
 
 
 @pytest.fixture
+def at_capture(participant):
+    """A participant standing on the first trial's photo step."""
+    participant.enters()
+    participant.consents()
+    participant.passes_camera_check()
+    participant.reports_feeling()
+    participant.is_ready()
+    assert participant.row.step == steps.CAPTURE
+    return participant
+
+
+@pytest.fixture
 def text_file() -> bytes:
     return b"Dear diary, this is not a photo at all.\n" * 20
 

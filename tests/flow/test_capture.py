@@ -4,20 +4,8 @@ import pytest
 from django.urls import reverse
 
 from experiments.models import Classification, Photo
-from experiments.participation import steps
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def at_capture(participant):
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
-    assert participant.row.step == steps.CAPTURE
-    return participant
 
 
 def test_a_webcam_snapshot_is_stored_and_queued_for_every_model(at_capture, face_jpeg, private_photo_storage):

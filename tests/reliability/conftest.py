@@ -1,3 +1,3 @@
 """The participant driver of the flow tests, shared with the reliability tests."""
 
-from tests.flow.conftest import StudyParticipant, participant, participant_of, text_file  # noqa: F401
+from tests.flow.conftest import StudyParticipant, at_capture, participant, participant_of, text_file  # noqa: F401

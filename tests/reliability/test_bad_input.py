@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from experiments.models import Classification, Photo
-from experiments.participation import steps
 from tests.conftest import jpeg_bytes
 from tests.hostile_uploads import ACCEPT, REJECT, Upload, corpus
 
@@ -26,17 +25,6 @@ CORPUS = corpus(FACE, max_bytes=settings.PHOTO_MAX_BYTES, max_memory=settings.DA
 REFUSED = [upload for upload in CORPUS if upload.expect == REJECT]
 ACCEPTED = [upload for upload in CORPUS if upload.expect == ACCEPT]
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def at_capture(participant):
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
-    assert participant.row.step == steps.CAPTURE
-    return participant
 
 
 def as_file(value):
