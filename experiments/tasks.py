@@ -7,9 +7,9 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 
 from . import retention
@@ -27,6 +27,19 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError)
 def load_models_after_fork(**kwargs):
     """Sessions are created once per worker process, after fork (onnxruntime is not fork-safe)."""
     load_default_models(settings.INFERENCE_THREADS)
+    # No SELECT 1 before each task: a broken connection fails the task with a retried OperationalError
+    # and is dropped after it (recycle_old_connections), so the health check would only cost a round trip.
+    for connection in connections.all():
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+
+
+@task_prerun.connect
+@task_postrun.connect
+def recycle_old_connections(task=None, **kwargs):
+    """Like Django around a request: drop a connection that broke or outlived CONN_MAX_AGE, keep the rest.
+    Not for eager tasks, which run inside the caller's transaction."""
+    if not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 @shared_task(

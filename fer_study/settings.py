@@ -196,6 +196,10 @@ CELERY_TASK_IGNORE_RESULT = True  # state lives in our own tables
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this is set, and a
+# new PostgreSQL connection per photo costs more than the photo's inference. Workers keep theirs and
+# close_old_connections() applies CONN_MAX_AGE and drops broken ones as for a web request (tasks.py).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

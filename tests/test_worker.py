@@ -77,3 +77,47 @@ def test_a_real_worker_classifies_a_photo_taken_from_redis(experiment, face_jpeg
     assert row.model_sha256 == experiment.classifier_models.get().sha256
     assert "experiments.tasks.classify_photo" in log and "succeeded" in log
     assert worker.poll() is None  # the worker is still alive and was not restarted
+
+
+def backends_of_others() -> set[tuple]:
+    """PostgreSQL sessions on the test database other than this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid, backend_start FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return set(cursor.fetchall())
+
+
+def test_a_worker_keeps_its_database_connection_between_tasks(experiment, face_jpeg, worker, tmp_path):
+    """Celery's Django fixup would open a new connection for every task; at a photo per task that
+    costs more than the inference, so the worker keeps one (CELERY_DB_REUSE_MAX, tasks.py)."""
+    participant = Participant.objects.create(experiment=experiment)
+
+    def classify(index):
+        trial = Trial.objects.create(participant=participant, index=index, condition="natural")
+        row = wait_until_classified(accept_photo(trial=trial, data=face_jpeg), tmp_path / "worker.log")
+        assert row.status == Classification.Status.DONE
+
+    classify(0)
+    after_first = backends_of_others()
+    assert len(after_first) == 1, f"the worker's connection closed after its task: {after_first}"
+    for index in range(1, 6):
+        classify(index)
+    assert backends_of_others() == after_first  # the same session, not one per task
+
+
+def test_a_worker_whose_connection_was_killed_reconnects(experiment, face_jpeg, worker, tmp_path):
+    """The kept connection is dropped after a task that broke it, and the task is retried on a new one."""
+    participant = Participant.objects.create(experiment=experiment)
+    photos = []
+    for index in range(2):
+        trial = Trial.objects.create(participant=participant, index=index, condition="natural")
+        photos.append(accept_photo(trial=trial, data=face_jpeg))
+        wait_until_classified(photos[-1], tmp_path / "worker.log")
+        if index == 0:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                assert cursor.fetchone() == (True,)
+    assert [photo.classifications.get().status for photo in photos] == [Classification.Status.DONE] * 2
+    assert "retry: Retry in" in (tmp_path / "worker.log").read_text()  # the kill did reach the task
+    assert worker.poll() is None
