@@ -9,7 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.core.files.storage import storages
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -299,6 +299,14 @@ class PhotoQuerySet(models.QuerySet):
         )
 
 
+def commit_durably() -> None:
+    """Inside atomic(): this transaction's commit waits for the disk even on a connection that commits
+    asynchronously (Celery workers, experiments/tasks.py)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = on")
+
+
 class Photo(models.Model):
     class Source(models.TextChoices):
         WEBCAM = "webcam", _("Webcam snapshot")
@@ -324,10 +332,12 @@ class Photo(models.Model):
 
     def delete_file(self) -> None:
         """Remove the image from storage and keep the row as a record that it existed."""
-        if self.file:
-            self.file.delete(save=False)
-        self.deleted_at = timezone.now()
-        self.save(update_fields=["file", "deleted_at"])
+        with transaction.atomic():
+            commit_durably()
+            if self.file:
+                self.file.delete(save=False)
+            self.deleted_at = timezone.now()
+            self.save(update_fields=["file", "deleted_at"])
 
 
 class ClassifierModel(models.Model):

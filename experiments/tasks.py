@@ -27,10 +27,21 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError)
 def load_models_after_fork(**kwargs):
     """Sessions are created once per worker process, after fork (onnxruntime is not fork-safe)."""
     load_default_models(settings.INFERENCE_THREADS)
-    # No SELECT 1 before each task: a broken connection fails the task with a retried OperationalError
-    # and is dropped after it (recycle_old_connections), so the health check would only cost a round trip.
+
+
+@worker_process_init.connect
+def tune_database_connections(**kwargs):
+    """A worker's writes can be redone, so it skips two waits that only protect work that cannot:
+    - the SELECT 1 health check before each task: a broken connection fails the task with a retried
+      OperationalError and is dropped after it (recycle_old_connections);
+    - PostgreSQL's wait for the disk at commit: a database crash may lose the last fraction of a second
+      of claims and results, leaving those rows pending for the sweeper to send again. Deleting a
+      photo file cannot be redone, so Photo.delete_file commits durably.
+    """
     for connection in connections.all():
         connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+        if connection.vendor == "postgresql":
+            connection.settings_dict.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 
 
 @task_prerun.connect

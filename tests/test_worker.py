@@ -1,5 +1,6 @@
 """The production path: a real Celery worker process takes the task from Redis and writes to PostgreSQL."""
 
+import copy
 import os
 import signal
 import subprocess
@@ -9,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
-from experiments.models import Classification, Participant, Trial
+from experiments.models import Classification, Participant, Trial, commit_durably
 from experiments.photos import accept_photo
+from experiments.tasks import tune_database_connections
 from fer_study.celery import app
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -121,3 +123,27 @@ def test_a_worker_whose_connection_was_killed_reconnects(experiment, face_jpeg, 
     assert [photo.classifications.get().status for photo in photos] == [Classification.Status.DONE] * 2
     assert "retry: Retry in" in (tmp_path / "worker.log").read_text()  # the kill did reach the task
     assert worker.poll() is None
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_worker_connections_commit_asynchronously_but_file_deletions_durably():
+    """Claims and results can be redone by the sweeper if a crash loses them; a deleted file cannot."""
+    saved = copy.deepcopy(connection.settings_dict)
+    connection.close()
+    try:
+        tune_database_connections()
+        assert synchronous_commit() == "off"
+        with transaction.atomic():
+            commit_durably()
+            assert synchronous_commit() == "on"
+        assert synchronous_commit() == "off"
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    assert synchronous_commit() == "on"
