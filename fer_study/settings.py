@@ -209,7 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CLASSIFICATION_SWEEP_EVERY", 300),
     },
     "enforce-photo-policies": {"task": "experiments.tasks.enforce_photo_policies", "schedule": 3600},
+    "release-abandoned-rating-items": {"task": "experiments.ratings.tasks.release_abandoned_items", "schedule": 600},
 }
+# A rater idle this many seconds gives their unanswered photos back to other raters.
+RATING_ITEM_RELEASE_AFTER = env_int("RATING_ITEM_RELEASE_AFTER", 2 * 3600)
 # A classification still pending after this many seconds is sent to the workers again.
 CLASSIFICATION_STALE_AFTER = env_int("CLASSIFICATION_STALE_AFTER", 600)
 # A row a worker started this many seconds ago, still pending, has no live worker on it (> time_limit).

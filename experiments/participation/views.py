@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..models import Classification, Experiment, Participant, RatingItem
 from ..photos import PhotoRejected
-from ..ratings import photo_access
+from ..ratings import abandoned, photo_access
 from ..ratings import services as rating_services
 from . import services, steps
 from .forms import (
@@ -67,8 +67,12 @@ def study_step(step_name: str):
             asked = Position(step_name, None if number is None else number - 1)
             if steps.current_position(participant) != asked:
                 return elsewhere(request, participant, asked)
-            trial = steps.items_of(participant).get(index=asked.index) if asked.index is not None else None
             try:
+                if abandoned.is_released(participant, asked):  # away too long: their photos went to others
+                    arrived = abandoned.continue_after_release(participant=participant,
+                                                               own_codes=codes_in_session(request))
+                    return redirect(steps.url_for(participant, arrived))
+                trial = steps.items_of(participant).get(index=asked.index) if asked.index is not None else None
                 return view(request, participant, trial)
             except services.OutOfStep as exc:  # another request moved the pointer meanwhile
                 return elsewhere(request, exc.participant, asked)

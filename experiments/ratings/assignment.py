@@ -17,6 +17,9 @@ A rater never sees their own photos. A rater is matched to photo participants
     (`study:<slug>` keys, set when that browser took the photo study).
 A rater is one `Participant` of the rating study, and a photo appears in their list at most once
 (unique constraint on `RatingItem(rater, photo)`).
+
+A place is given back (`release_items`) when a rater withdraws, or leaves their pending items
+unanswered for too long (`abandoned`).
 """
 
 from __future__ import annotations
@@ -93,13 +96,25 @@ def _claim(
     return claimed
 
 
-def assign_items(*, rater: Participant, seed: int, own_codes: Collection[str] = ()) -> list[RatingItem]:
-    """Create the rater's items: their photos and attention checks, in a seeded random order.
+def lock_study(experiment_id: int) -> None:
+    """Lock the rating study's row. Assignment holds it from `take_slot` on, so a release waits for an
+    assignment in progress instead of the two waiting on each other's quota rows."""
+    list(Experiment.objects.select_for_update().filter(pk=experiment_id).values_list("pk"))
 
-    Call inside the consent transaction. Returns the items in order (possibly none).
+
+def assign_items(*, rater: Participant, seed: int, own_codes: Collection[str] = ()) -> list[RatingItem]:
+    """Create the rater's items after any they still hold: their photos and attention checks, in a
+    seeded random order. At consent that is the whole share; for a rater whose pending items were
+    released (`abandoned`), the rest of it.
+
+    Call with the rating study's row locked (at consent, after `take_slot`). Returns the new items in
+    order (possibly none).
     """
     experiment = rater.experiment
-    rng = random.Random(seed)
+    kept = list(rater.rating_items.values_list("index", "kind"))
+    start = max((index for index, _ in kept), default=-1) + 1
+    rng = random.Random(seed + start)  # a top-up draws its own stream, still reproducible from the stored seed
+    kept_photos = sum(kind == RatingItem.Kind.PHOTO for _, kind in kept)
     photo_ids = list(
         open_photos(experiment)
         .exclude(trial__participant__in=own_participants(rater, own_codes))
@@ -107,26 +122,38 @@ def assign_items(*, rater: Participant, seed: int, own_codes: Collection[str] = 
         .values_list("pk", flat=True)
     )
     claimed = _claim(experiment, photo_ids, k=setting(experiment, "ratings_per_photo"),
-                     wanted=setting(experiment, "photos_per_rater"), rng=rng)
+                     wanted=max(setting(experiment, "photos_per_rater") - kept_photos, 0), rng=rng)
     rng.shuffle(claimed)
     kinds: list[tuple[str, int | None, str]] = [(RatingItem.Kind.PHOTO, pk, "") for pk in claimed]
     if claimed:
-        for _ in range(setting(experiment, "attention_checks")):
+        for _ in range(setting(experiment, "attention_checks") - (len(kept) - kept_photos)):
             # Never first, so the rater has seen how an item works before a check.
             at = rng.randint(1, len(kinds))
             kinds.insert(at, (INSTRUCTION_CHECK, None, rng.choice(setting(experiment, "labels"))))
     items = [
         RatingItem(rater=rater, index=index, kind=kind, photo_id=photo_id, expected_label=expected)
-        for index, (kind, photo_id, expected) in enumerate(kinds)
+        for index, (kind, photo_id, expected) in enumerate(kinds, start=start)
     ]
     return RatingItem.objects.bulk_create(items)
 
 
-def release_items(*, rater: Participant) -> int:
-    """A withdrawing rater's photos go back to the pool (their ratings are deleted); returns how many."""
-    photo_ids = list(rater.rating_items.filter(photo__isnull=False).values_list("photo_id", flat=True))
-    released = RatingQuota.objects.filter(
-        experiment_id=rater.experiment_id, photo_id__in=photo_ids, assigned__gt=0
-    ).update(assigned=F("assigned") - 1)
-    rater.rating_items.all().delete()
-    return released
+def release_items(*, rater: Participant, pending_only: bool = False) -> int:
+    """Give the rater's photos back to the pool; returns how many places were freed.
+
+    Withdrawal releases every item (their ratings are deleted too); an abandoned session only the
+    pending ones, so what was answered stays. Call with the rater's row locked, as answers lock it.
+    """
+    items = rater.rating_items.all()
+    if pending_only:
+        items = items.filter(status=RatingItem.Status.PENDING)
+    held = list(items.values_list("pk", "photo_id"))
+    if not held:
+        return 0
+    lock_study(rater.experiment_id)
+    quotas = RatingQuota.objects.filter(experiment_id=rater.experiment_id, assigned__gt=0)  # never below 0
+    freed = 0
+    for pk, photo_id in held:
+        deleted, _ = items.filter(pk=pk).delete()  # conditional: an item answered since the read stays
+        if deleted and photo_id is not None:
+            freed += quotas.filter(photo_id=photo_id).update(assigned=F("assigned") - 1)
+    return freed

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ..models import Participant, Rating, RatingItem
 from ..participation import steps
-from ..participation.services import advance, at_position
+from ..participation.services import OutOfStep, advance, at_position
 from ..participation.steps import Position
 
 
@@ -46,7 +46,9 @@ def record_answer(
     position = Position(steps.RATE, index)
     client_timings = client_timings or {}
     with at_position(participant, position) as rater:
-        item = rater.rating_items.select_related("photo").get(index=index)
+        item = rater.rating_items.select_related("photo").filter(index=index).first()
+        if item is None:  # released while the page was open (`abandoned`): nothing to answer
+            raise OutOfStep(rater)
         now = timezone.now()
         item.answer_label = label
         item.client_timings = {**client_timings, "server_answered": now.isoformat()}
@@ -73,5 +75,6 @@ def skip_unavailable(*, participant: Participant, index: int) -> Position:
     """Pass over an item whose photo was withdrawn or deleted after it was assigned."""
     position = Position(steps.RATE, index)
     with at_position(participant, position) as rater:
-        rater.rating_items.filter(index=index).update(status=RatingItem.Status.SKIPPED)
+        if not rater.rating_items.filter(index=index).update(status=RatingItem.Status.SKIPPED):
+            raise OutOfStep(rater)  # released meanwhile
         return advance(rater, leaving=position)

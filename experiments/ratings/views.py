@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from ..models import Participant
+from ..models import Participant, RatingItem
 from ..participation import steps
 from . import photo_access
 from .services import photo_is_available
@@ -24,7 +24,11 @@ def rating_photo(request, code: str, token: str):
     here = steps.current_position(rater)
     if here.step != steps.RATE:
         raise Http404
-    item = rater.rating_items.select_related("photo").filter(index=here.index, photo_id=claim.get("photo")).first()
+    item = (
+        rater.rating_items.select_related("photo")
+        .filter(index=here.index, kind=RatingItem.Kind.PHOTO, photo_id=claim.get("photo"))
+        .first()
+    )
     if item is None or not photo_is_available(item):
         raise Http404
     response = FileResponse(item.photo.file.open("rb"), content_type="image/jpeg")

@@ -92,3 +92,14 @@ def test_an_attention_check_has_no_photo_link(photo_participant, make_rating_stu
     assert rater.item.kind == RatingItem.Kind.INSTRUCTION_CHECK
     page = rater.client.get(rater.here)
     assert b"/image/" not in page.content and b"data-attention-check" in page.content
+
+
+def test_a_token_naming_no_photo_opens_nothing_on_an_attention_check(photo_participant, make_rating_study,
+                                                                     rater_of):
+    photo_participant()
+    rater = rater_of(make_rating_study(slug="check-token", photos_per_rater=1, attention_checks=1))
+    rater.enters()
+    rater.consents()
+    rater.rates()
+    assert rater.item.kind == RatingItem.Kind.INSTRUCTION_CHECK
+    assert rater.client.get(photo_access.photo_url(rater.code, None)).status_code == 404
