@@ -1,7 +1,7 @@
 """The rows of each export, read from the ORM in one place.
 
 `Table.rows()` feeds the Parquet writer, `Table.csv()` the CSV (the database writes the lines), and
-`trial_frame` builds the statistics input from the very same rows and cells, so
+`trial_frame` and `rating_frame` build the statistics input from the very same rows and cells, so
 `python -m experiments.stats trials.csv` on an export reproduces the report's numbers exactly.
 """
 
@@ -11,11 +11,19 @@ from collections.abc import Iterator
 from itertools import chain
 
 from django.db import connections
-from django.db.models import FilteredRelation, Q, Value
+from django.db.models import Count, FilteredRelation, Q, Value
 
-from experiments.models import ClassifierModel, Experiment, Participant, Rating, Trial
+from experiments.models import ClassifierModel, Experiment, Participant, Rating, RatingItem, Trial
 
-from .columns import RATING_COLUMNS, Column, constants_of, participant_columns, row_maker, trial_columns
+from .columns import (
+    RATING_COLUMNS,
+    Column,
+    constants_of,
+    participant_code,
+    participant_columns,
+    row_maker,
+    trial_columns,
+)
 from .csv_stream import csv_lines, header_line, joined_lines, quote_cell
 from .sql import CsvCell, CsvLine
 
@@ -153,6 +161,41 @@ def trial_frame(experiment: Experiment, model: ClassifierModel | None = None):
     return frame(table.columns, table.rows())
 
 
-def rating_frame(experiment: Experiment):
-    table = rating_table(experiment)
-    return frame(table.columns, table.rows())
+def _attention_by_rater(raters) -> tuple[dict[str, int], dict[str, int]]:
+    """Attention checks each rater answered, and how many of them they passed, by rater code."""
+    rows = (
+        RatingItem.objects.filter(rater__in=raters, kind=RatingItem.Kind.INSTRUCTION_CHECK,
+                                  status=RatingItem.Status.ANSWERED)
+        .values("rater_id")
+        .annotate(n=Count("id"), passed=Count("id", filter=Q(passed=True)))
+    )
+    answered, passed = {}, {}
+    for row in rows:
+        code = participant_code(row["rater_id"])
+        answered[code], passed[code] = row["n"], row["passed"]
+    return answered, passed
+
+
+def rating_frame(
+    experiment: Experiment, *, rating_experiment: Experiment | None = None, min_attention: float | None = None
+):
+    """The statistics engine's rating table (a DataFrame): the rows and cells of the rating export, plus
+    each rater's attention checks: `rater_attention_checks` answered and `rater_attention_passed`, the
+    share passed (NaN when they were given none). Attention checks themselves are never ratings.
+
+    rating_experiment: only that rating study's raters (default: every rating study of these photos).
+    min_attention: leave out raters who passed fewer than this share of their checks (those given none stay).
+    """
+    queryset = rating_queryset(experiment)
+    if rating_experiment is not None:
+        queryset = queryset.filter(rater__experiment=rating_experiment)
+    table = Table(RATING_COLUMNS, queryset, context_for(experiment))
+    ratings = frame(table.columns, table.rows())
+    answered, passed = _attention_by_rater(queryset.values("rater_id"))
+    raters = ratings["rater_id"]
+    ratings["rater_attention_checks"] = raters.map(answered).fillna(0).astype("int64")
+    ratings["rater_attention_passed"] = (raters.map(passed) / raters.map(answered)).astype("float64")
+    if min_attention is not None:  # NaN < x is False: raters given no checks stay
+        ratings = ratings[~(ratings["rater_attention_passed"] < min_attention)].reset_index(drop=True)
+    ratings["trial_index"] = ratings["trial_index"].astype("int64")  # also when empty, for the trial join
+    return ratings

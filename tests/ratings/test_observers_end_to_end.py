@@ -7,9 +7,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from experiments.exports.tidy import rating_frame
 from experiments.models import Classification, Participant, Photo, Trial
 from experiments.participation import steps
-from experiments.ratings.analysis import observer_analysis, ratings_frame
+from experiments.ratings.analysis import observer_analysis
 from experiments.stats import simulate_study
 from tests.ratings.conftest import small_jpeg
 
@@ -78,7 +79,7 @@ def test_humans_and_the_model_side_by_side_on_the_same_photos(
         raters.append(rater)
     assert all(r.row.status == Participant.Status.COMPLETED for r in raters)
 
-    ratings = ratings_frame(experiment)
+    ratings = rating_frame(experiment)
     assert len(ratings) == 3 * eligible
     assert ratings.groupby(["participant_id", "trial_index"]).size().eq(3).all()
     assert ratings["rater_attention_passed"].eq(1.0).all()

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from experiments.exports.tidy import rating_frame
 from experiments.models import Participant, Rating, RatingItem, RatingQuota
 from experiments.participation import services, steps
-from experiments.ratings.analysis import ratings_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -17,11 +17,11 @@ def test_a_withdrawn_photo_participant_drops_out_of_assignment_and_analysis(
     study = make_rating_study(slug="w1", ratings_per_photo=3, photos_per_rater=2, attention_checks=0)
     early = rater_of(study)
     early.takes_rating_study()
-    assert set(ratings_frame(experiment)["participant_id"]) == {f"p{leaving.pk}", f"p{staying.pk}"}
+    assert set(rating_frame(experiment)["participant_id"]) == {f"p{leaving.pk}", f"p{staying.pk}"}
 
     services.withdraw_by_code(withdrawal_code=leaving.withdrawal_code)
 
-    assert set(ratings_frame(experiment)["participant_id"]) == {f"p{staying.pk}"}
+    assert set(rating_frame(experiment)["participant_id"]) == {f"p{staying.pk}"}
     assert not Rating.objects.filter(photo__trial__participant=leaving).exists()
     late = rater_of(study)
     late.enters()
@@ -58,7 +58,7 @@ def test_a_withdrawn_raters_ratings_are_deleted_and_their_photos_go_back(
     study = make_rating_study(slug="w3", ratings_per_photo=1, photos_per_rater=2, attention_checks=1)
     rater = rater_of(study)
     rater.takes_rating_study()
-    assert Rating.objects.count() == 2 and len(ratings_frame(experiment)) == 2
+    assert Rating.objects.count() == 2 and len(rating_frame(experiment)) == 2
     assert rater_of(study).enters().status_code == 200  # every photo is taken (k=1): not open
 
     response = rater.client.post(
@@ -67,7 +67,7 @@ def test_a_withdrawn_raters_ratings_are_deleted_and_their_photos_go_back(
     assert response.status_code == 200
     assert rater.row.status == Participant.Status.WITHDRAWN
     assert Rating.objects.count() == 0 and RatingItem.objects.count() == 0
-    assert len(ratings_frame(experiment)) == 0
+    assert len(rating_frame(experiment)) == 0
     assert set(RatingQuota.objects.values_list("assigned", flat=True)) == {0}
     newcomer = rater_of(study)
     newcomer.enters()
