@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 # Only a database or broker hiccup is worth a retry; a bad image ends in a recorded status instead.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError)
+WORKER_APPLICATION_NAME = "fer_study worker"
 
 
 @worker_process_init.connect
@@ -41,7 +42,9 @@ def tune_database_connections(**kwargs):
     for connection in connections.all():
         connection.settings_dict["CONN_HEALTH_CHECKS"] = False
         if connection.vendor == "postgresql":
-            connection.settings_dict.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+            options = connection.settings_dict.setdefault("OPTIONS", {})
+            options["options"] = "-c synchronous_commit=off"
+            options["application_name"] = WORKER_APPLICATION_NAME  # tells workers apart in pg_stat_activity
 
 
 @task_prerun.connect

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from experiments.models import Classification, Participant, Trial, commit_durably
 from experiments.photos import accept_photo
-from experiments.tasks import tune_database_connections
+from experiments.tasks import WORKER_APPLICATION_NAME, tune_database_connections
 from fer_study.celery import app
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -81,11 +81,11 @@ def test_a_real_worker_classifies_a_photo_taken_from_redis(experiment, face_jpeg
     assert worker.poll() is None  # the worker is still alive and was not restarted
 
 
-def backends_of_others() -> set[tuple]:
-    """PostgreSQL sessions on the test database other than this test's own."""
+def worker_sessions() -> set[tuple]:
+    """PostgreSQL sessions of worker processes on the test database."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid, backend_start FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                       "WHERE datname = current_database() AND application_name = %s", [WORKER_APPLICATION_NAME])
         return set(cursor.fetchall())
 
 
@@ -100,11 +100,11 @@ def test_a_worker_keeps_its_database_connection_between_tasks(experiment, face_j
         assert row.status == Classification.Status.DONE
 
     classify(0)
-    after_first = backends_of_others()
-    assert len(after_first) == 1, f"the worker's connection closed after its task: {after_first}"
+    after_first = worker_sessions()
+    assert after_first, "the worker's connection closed after its task"
     for index in range(1, 6):
         classify(index)
-    assert backends_of_others() == after_first  # the same session, not one per task
+    assert worker_sessions() == after_first  # the same session, not one per task
 
 
 def test_a_worker_whose_connection_was_killed_reconnects(experiment, face_jpeg, worker, tmp_path):
@@ -118,8 +118,9 @@ def test_a_worker_whose_connection_was_killed_reconnects(experiment, face_jpeg, 
         if index == 0:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-                assert cursor.fetchone() == (True,)
+                               "WHERE datname = current_database() AND application_name = %s",
+                               [WORKER_APPLICATION_NAME])
+                assert cursor.fetchall() == [(True,)]
     assert [photo.classifications.get().status for photo in photos] == [Classification.Status.DONE] * 2
     assert "retry: Retry in" in (tmp_path / "worker.log").read_text()  # the kill did reach the task
     assert worker.poll() is None
@@ -138,6 +139,9 @@ def test_worker_connections_commit_asynchronously_but_file_deletions_durably():
     try:
         tune_database_connections()
         assert synchronous_commit() == "off"
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW application_name")
+            assert cursor.fetchone() == (WORKER_APPLICATION_NAME,)
         with transaction.atomic():
             commit_durably()
             assert synchronous_commit() == "on"
