@@ -53,6 +53,16 @@ class StudyParticipant:
     def is_ready(self):
         return self.client.post(self.here)
 
+    def walks_to_capture(self):
+        """Enter, consent, pass the camera check, report a feeling and get ready: on the first photo step."""
+        self.enters()
+        self.consents()
+        self.passes_camera_check()
+        self.reports_feeling()
+        self.is_ready()
+        assert self.row.step == steps.CAPTURE, self.row.step
+        return self
+
     def sends_photo(self, data: bytes, *, as_fetch=True, url=None, name="snapshot.jpg", **timings):
         fields = {
             "photo": SimpleUploadedFile(name, data, content_type="image/jpeg"),
@@ -106,13 +116,7 @@ def another_participant(experiment, django_db_blocker):
 @pytest.fixture
 def at_capture(participant):
     """A participant standing on the first trial's photo step."""
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
-    assert participant.row.step == steps.CAPTURE
-    return participant
+    return participant.walks_to_capture()
 
 
 @pytest.fixture

@@ -33,11 +33,7 @@ def test_simultaneous_consents_get_distinct_slots(experiment, participant_of):
 
 
 def test_simultaneous_photo_submissions_store_one_photo(participant, face_jpeg):
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
+    participant.walks_to_capture()
     url = participant.here
     cookies = participant.client.cookies
 

@@ -140,11 +140,7 @@ def test_every_step_records_a_server_time(participant, face_jpeg):
 
 
 def test_the_model_label_is_never_shown_without_feedback(participant, face_jpeg, django_capture_on_commit_callbacks):
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
+    participant.walks_to_capture()
     with django_capture_on_commit_callbacks(execute=True):
         participant.sends_photo(face_jpeg)
 
@@ -158,11 +154,7 @@ def test_feedback_is_a_step_when_the_experiment_shows_it(
     make_experiment, participant_of, face_jpeg, django_capture_on_commit_callbacks
 ):
     person = participant_of(make_experiment("feedback", trial_plan={"natural": 1}, show_feedback=True))
-    person.enters()
-    person.consents()
-    person.passes_camera_check()
-    person.reports_feeling()
-    person.is_ready()
+    person.walks_to_capture()
     with django_capture_on_commit_callbacks(execute=True):
         person.sends_photo(face_jpeg)
 
@@ -208,11 +200,7 @@ def test_study_pages_carry_a_strict_csp_and_no_inline_script(participant, face_j
 
 def test_the_pose_check_can_be_skipped(make_experiment, participant_of, face_jpeg):
     person = participant_of(make_experiment("skip-check", trial_plan={"express": 1}))
-    person.enters()
-    person.consents()
-    person.passes_camera_check()
-    person.reports_feeling()
-    person.is_ready()
+    person.walks_to_capture()
     person.sends_photo(face_jpeg)
     assert person.row.step == steps.POSE_CHECK
 
@@ -224,11 +212,7 @@ def test_the_pose_check_can_be_skipped(make_experiment, participant_of, face_jpe
 
 def test_a_natural_trial_has_no_pose_check(make_experiment, participant_of, face_jpeg):
     person = participant_of(make_experiment("natural-only", trial_plan={"natural": 1}))
-    person.enters()
-    person.consents()
-    person.passes_camera_check()
-    person.reports_feeling()
-    person.is_ready()
+    person.walks_to_capture()
 
     person.sends_photo(face_jpeg)
 

@@ -188,11 +188,7 @@ def test_participants_resubmit_without_duplicates_after_the_database_refused_the
     app.control.purge()
     people = [StudyParticipant(Client(raise_request_exception=False), experiment) for _ in range(6)]
     for person in people:
-        person.enters()
-        person.consents()
-        person.passes_camera_check()
-        person.reports_feeling()
-        person.is_ready()
+        person.walks_to_capture()
         assert person.row.step == steps.CAPTURE
     urls = [person.here for person in people]
 
@@ -220,11 +216,7 @@ def test_a_database_failure_while_storing_leaves_no_file_and_the_retry_works(
 ):
     """The photo file is written before its row; if the row cannot be written the file must go too."""
     participant.client.raise_request_exception = False
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
+    participant.walks_to_capture()
     original_save = Photo.save
     failures = iter([OperationalError("server closed the connection unexpectedly")])
 

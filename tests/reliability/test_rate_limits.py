@@ -48,11 +48,7 @@ def test_entry_is_limited_per_address(experiment):
 
 
 def test_photo_submissions_are_limited_and_answered_in_json(participant, text_file, face_jpeg):
-    participant.enters()
-    participant.consents()
-    participant.passes_camera_check()
-    participant.reports_feeling()
-    participant.is_ready()
+    participant.walks_to_capture()
     assert participant.row.step == steps.CAPTURE
     assert participant.client.get(participant.here).status_code == 200  # showing the page is not counted
 
