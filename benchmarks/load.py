@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -111,11 +112,9 @@ class Stack:
                         "-n", f"load{n}@%h"], log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # not listening yet
                 if httpx.get(f"http://127.0.0.1:{self.port}/healthz", headers=self.https).status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
             time.sleep(0.3)
         raise SystemExit(f"gunicorn did not answer; see {self.tmp / 'stack.log'}")
 

@@ -34,7 +34,7 @@ CONTENT_TYPES = {
 
 
 class UnknownExport(LookupError):
-    pass
+    """An export format this module does not make."""
 
 
 @dataclass

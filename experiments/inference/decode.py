@@ -9,6 +9,7 @@ not_an_image
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 
@@ -71,10 +72,8 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
         raise InvalidImage("too_many_pixels", dimensions="") from error  # Pillow's own, larger cap
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise InvalidImage("truncated" if "truncated" in str(error).lower() else "corrupt") from error
-    try:
+    with contextlib.suppress(Exception):  # a malformed EXIF block must not lose a good photo; keep it as stored
         ImageOps.exif_transpose(image, in_place=True)  # in place: no copy when already upright
-    except Exception:  # a malformed EXIF block must not lose a good photo; keep it as stored
-        pass
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
         # 16-bit grey: Pillow's convert("RGB") clips at 255 (a white photo); keep the top 8 bits instead.
         image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8), "L")
