@@ -7,6 +7,9 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY fer_study ./fer_study
 COPY experiments ./experiments
+COPY fer_inference ./fer_inference
+COPY fer_stats ./fer_stats
+COPY fer_conditions.py ./
 RUN pip install -c constraints.txt .
 
 COPY . .

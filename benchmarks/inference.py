@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import skimage.data  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from experiments.inference import classify_image, load_default_models  # noqa: E402
+from fer_inference import classify_image, load_default_models  # noqa: E402
 
 SIZE = (640, 480)
 

@@ -1,4 +1,4 @@
-"""Benchmark of experiments.stats.analyze on one thread, against a pandas groupby loop over resamples.
+"""Benchmark of fer_stats.analyze on one thread, against a pandas groupby loop over resamples.
 
     python benchmarks/stats.py [--sizes 10000 100000 1000000] [--runs 5] [--loop-resamples 10]
 
@@ -24,8 +24,8 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.stats import analyze, simulate_study  # noqa: E402
-from experiments.stats.bootstrap import weight_matrix  # noqa: E402
+from fer_stats import analyze, simulate_study  # noqa: E402
+from fer_stats.bootstrap import weight_matrix  # noqa: E402
 
 TRIALS_PER_PARTICIPANT = 20
 PLAN = {"natural": 5, "express": 5, "opposite": 5, "assigned": 5}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.stats.planning import interval_coverage  # noqa: E402
+from fer_stats.planning import interval_coverage  # noqa: E402
 
 
 def main() -> None:

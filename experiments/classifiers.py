@@ -1,7 +1,7 @@
 """Which ONNX models exist, and how a stored photo is classified by one of them.
 
 A worker classifies a photo here: `classify_stored_photo` (called by the Celery task in tasks.py)
-reads the private file and runs experiments.inference on it.
+reads the private file and runs fer_inference on it.
 """
 
 import hashlib
@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .inference import CANONICAL_LABELS, MODELS_DIR, ExpressionClassifier, ModelCard, classify_image
-from .inference.pipeline import load_classifier, load_default_models
+from fer_inference import CANONICAL_LABELS, MODELS_DIR, ExpressionClassifier, ModelCard, classify_image
+from fer_inference.pipeline import load_classifier, load_default_models
+
 from .models import Classification, ClassifierModel, Experiment, Photo, private_photo_storage
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
-from . import conditions
+import fer_conditions as conditions
 
 
 def default_labels() -> list[str]:

@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .inference.decode import InvalidImage, decode_image
+from fer_inference.decode import InvalidImage, decode_image
+
 from .models import Classification, Photo, Trial
 
 log = logging.getLogger(__name__)

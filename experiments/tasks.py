@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 
+from fer_inference.pipeline import load_default_models
+
 from . import retention
 from .classifiers import classify_stored_photo, record_failure
-from .inference.pipeline import load_default_models
 from .models import Classification
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from PIL import Image
 
 REJECT, ACCEPT = "reject", "accept"
 
-# Message fragments of experiments.inference.decode and the capture form, as the participant reads them.
+# Message fragments of fer_inference.decode and the capture form, as the participant reads them.
 NOT_A_PHOTO = "not a photo"
 NOT_ACCEPTED = "are not accepted"
 ANIMATED = "Animated images"

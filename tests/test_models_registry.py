@@ -6,9 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from experiments.classifiers import register_model
-from experiments.inference import CardError
 from experiments.models import Classification, ClassifierModel, Participant, Trial
 from experiments.photos import accept_photo
+from fer_inference import CardError
 from tests.inference.tiny_model import TINY_CARD, build_tiny_onnx
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from experiments import conditions
+import fer_conditions as conditions
 from experiments.models import ClassifierModel, Experiment
 
 pytestmark = pytest.mark.django_db

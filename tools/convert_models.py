@@ -24,7 +24,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "experiments" / "inference" / "models"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "fer_inference" / "models"
 
 SOURCES = {
     "classifier": {

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import F
 
-from experiments.conditions import CONDITIONS
+from fer_conditions import CONDITIONS
 
 from .csv_stream import neutralise
 from .sql import JSONNumber, code, text
@@ -63,7 +63,7 @@ def _number(name, type_, description, lookup, **kw) -> Column:
 
 
 def trial_columns(labels: Sequence[str]) -> list[Column]:
-    """One row per trial, long format; the first columns follow experiments.stats.schema."""
+    """One row per trial, long format; the first columns follow fer_stats.schema."""
     labels = list(labels)
     label_enum = {"enum": labels}
     return [

@@ -8,11 +8,11 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from experiments.models import Classification, ClassifierModel, Experiment, Rating, Trial
-from experiments.stats import TrialTableError, analyze
+from fer_stats import TrialTableError, analyze
 
 from .tidy import context_for, default_model, labels_of, rating_frame, trial_frame
 
-N_BOOT = 2000  # the CLI's defaults, so `python -m experiments.stats` on the export gives the same numbers
+N_BOOT = 2000  # the CLI's defaults, so `python -m fer_stats` on the export gives the same numbers
 SEED = 0
 CACHE_SECONDS = 7 * 24 * 3600
 

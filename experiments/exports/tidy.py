@@ -2,7 +2,7 @@
 
 `Table.rows()` feeds the Parquet writer, `Table.csv()` the CSV (the database writes the lines), and
 `trial_frame` and `rating_frame` build the statistics input from the very same rows and cells, so
-`python -m experiments.stats trials.csv` on an export reproduces the report's numbers exactly.
+`python -m fer_stats trials.csv` on an export reproduces the report's numbers exactly.
 """
 
 from __future__ import annotations

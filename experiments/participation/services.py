@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import conditions
+import fer_conditions as conditions
+
 from ..models import Experiment, Participant, Photo, Trial
 from ..photos import accept_photo
 from ..ratings import assignment

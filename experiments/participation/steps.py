@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 from django.urls import reverse
 
-from .. import conditions
+import fer_conditions as conditions
+
 from ..models import Experiment, Participant, RatingItem, Trial
 
 CONSENT, DECLINED, CAMERA = "consent", "declined", "camera"

@@ -39,14 +39,14 @@ def observer_analysis(
     n_boot: int = 2000,
     seed: int = 0,
 ) -> dict:
-    """`experiments.stats.analyze` on the photo study's trials and its human ratings.
+    """`fer_stats.analyze` on the photo study's trials and its human ratings.
 
     The result's "observers" part holds agreement among raters (Fleiss' kappa, Krippendorff's alpha)
     and observers' majority against the model on the same photos, for target and felt (paired, with
     an exact McNemar test); "agreement" holds the majority against target/felt next to the model.
     `rating_experiment` and `min_attention` select raters as in `rating_frame`.
     """
-    from ..stats import analyze
+    from fer_stats import analyze
 
     trials = trial_frame(photo_experiment, model)
     ratings = rating_frame(photo_experiment, rating_experiment=rating_experiment, min_attention=min_attention)

@@ -4,9 +4,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from experiments import conditions
-from experiments.inference import CANONICAL_LABELS
+import fer_conditions as conditions
 from experiments.models import ClassifierModel, Experiment
+from fer_inference import CANONICAL_LABELS
 
 RESERVED_SLUGS = {"new"}  # workspace URLs that an experiment slug would shadow
 

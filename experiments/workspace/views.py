@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from experiments import conditions
+import fer_conditions as conditions
 from experiments.audit import log_access
 from experiments.exports.files import EXPORT_NAMES, UnknownExport, export_file
 from experiments.exports.tidy import default_model

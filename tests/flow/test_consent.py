@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.urls import reverse
 
-from experiments import conditions
+import fer_conditions as conditions
 from experiments.models import Participant
 from experiments.participation import steps
 

@@ -7,7 +7,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from experiments.inference import load_default_models
+from fer_inference import load_default_models
 
 
 def encode_image(image: Image.Image | np.ndarray, fmt: str = "JPEG", **options) -> bytes:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from experiments.inference import (
+from fer_inference import (
     MODELS_DIR,
     CardError,
     ExpressionClassifier,
@@ -14,7 +14,7 @@ from experiments.inference import (
     classify_image,
     load_classifier,
 )
-from experiments.inference.classifier import crop_box
+from fer_inference.classifier import crop_box
 from tests.inference.tiny_model import BIAS, EIGHT_LABELS, TINY_CARD, WEIGHTS, build_tiny_onnx
 
 

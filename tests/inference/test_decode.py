@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from experiments.inference import InvalidImage, decode_image
+from fer_inference import InvalidImage, decode_image
 
 
 def refusal(data, **limits) -> InvalidImage:

@@ -24,8 +24,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from experiments.inference import MODELS_DIR
-from experiments.inference.classifier import crop_box
+from fer_inference import MODELS_DIR
+from fer_inference.classifier import crop_box
 
 HDF5 = MODELS_DIR / "emotion_model.hdf5"
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # fer.FER._get_labels()

@@ -2,7 +2,7 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-from experiments.inference import CANONICAL_LABELS, classify_image
+from fer_inference import CANONICAL_LABELS, classify_image
 
 
 def classify(data, models, **kwargs):

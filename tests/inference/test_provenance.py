@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from experiments.inference import MODELS_DIR
+from fer_inference import MODELS_DIR
 
 PROVENANCE = (MODELS_DIR / "PROVENANCE.md").read_text()
 

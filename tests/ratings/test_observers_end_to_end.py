@@ -11,7 +11,7 @@ from experiments.exports.tidy import rating_frame
 from experiments.models import Classification, Participant, Photo, Trial
 from experiments.participation import steps
 from experiments.ratings.analysis import observer_analysis
-from experiments.stats import simulate_study
+from fer_stats import simulate_study
 from tests.ratings.conftest import small_jpeg
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ PLAN = {"natural": 1, "express": 1, "opposite": 1, "assigned": 1}
 
 
 def simulated_photo_study(experiment, model, *, n_participants: int, seed: int) -> None:
-    """Participants, trials, photos and the model's readings, drawn by experiments.stats.simulate_study."""
+    """Participants, trials, photos and the model's readings, drawn by fer_stats.simulate_study."""
     study = simulate_study(n_participants=n_participants, trials_per_condition=PLAN, seed=seed)
     jpeg, now = small_jpeg(), timezone.now()
     for _, rows in study.trials.groupby("participant_id", sort=False):

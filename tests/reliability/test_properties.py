@@ -13,8 +13,6 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from experiments.conditions import CONDITIONS, DEFAULT_LABELS
-from experiments.inference.decode import MESSAGES
 from experiments.participation.forms import (
     NONE_OF_THESE,
     CaptureForm,
@@ -24,7 +22,9 @@ from experiments.participation.forms import (
     WithdrawForm,
 )
 from experiments.photos import PhotoRejected, reencode_jpeg
-from experiments.stats import TRIAL_COLUMNS, TrialTableError, probability_columns, validate_trials
+from fer_conditions import CONDITIONS, DEFAULT_LABELS
+from fer_inference.decode import MESSAGES
+from fer_stats import TRIAL_COLUMNS, TrialTableError, probability_columns, validate_trials
 from tests.conftest import jpeg_bytes
 
 FORM = settings(max_examples=150, deadline=None)

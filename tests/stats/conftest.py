@@ -1,4 +1,4 @@
-"""experiments.stats is Django-free: these tests replace the project's autouse Django fixtures."""
+"""fer_stats is Django-free: these tests replace the project's autouse Django fixtures."""
 
 import pytest
 

@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, precision_score, recall_score
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from experiments.stats.agreement import (
+from fer_stats.agreement import (
     confusion_table,
     describe,
     kappa_standard_error,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.stats import analyze, simulate_study
+from fer_stats import analyze, simulate_study
 
 
 def walk(value, path=""):

@@ -6,9 +6,9 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.proportion import proportion_confint
 
-from experiments.stats import analyze, simulate_study
-from experiments.stats.agreement import confusion_table, label_codes, scores
-from experiments.stats.bootstrap import count_table, percentile_interval, weight_matrix, wilson_interval
+from fer_stats import analyze, simulate_study
+from fer_stats.agreement import confusion_table, label_codes, scores
+from fer_stats.bootstrap import count_table, percentile_interval, weight_matrix, wilson_interval
 
 
 def resampled_trials(trials, weights_row, participants):

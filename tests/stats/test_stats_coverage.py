@@ -6,7 +6,7 @@ seeded version allows for its larger Monte Carlo error (about 1.7 points at 200 
 
 import pytest
 
-from experiments.stats.planning import interval_coverage
+from fer_stats.planning import interval_coverage
 
 
 @pytest.mark.slow

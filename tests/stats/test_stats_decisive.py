@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 
-from experiments.stats.decisive import decisive_sums, describe, exact_mcnemar, proportions, sign_flip_test
+from fer_stats.decisive import decisive_sums, describe, exact_mcnemar, proportions, sign_flip_test
 
 
 def test_exact_mcnemar_textbook_example():

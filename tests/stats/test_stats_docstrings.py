@@ -21,7 +21,7 @@ MODULES = [
 ]
 
 
-@pytest.mark.parametrize("name", ["experiments.stats"] + [f"experiments.stats.{m}" for m in MODULES])
+@pytest.mark.parametrize("name", ["fer_stats"] + [f"fer_stats.{m}" for m in MODULES])
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

@@ -6,7 +6,7 @@ import pytest
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
-from experiments.stats.observers import (
+from fer_stats.observers import (
     fleiss_kappa,
     item_counts,
     krippendorff_alpha,

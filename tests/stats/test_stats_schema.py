@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.stats import TRIAL_COLUMNS, TrialTableError, validate_ratings, validate_trials
-from experiments.stats.cli import main
-from experiments.stats.simulate import simulate_study
+from fer_stats import TRIAL_COLUMNS, TrialTableError, validate_ratings, validate_trials
+from fer_stats.cli import main
+from fer_stats.simulate import simulate_study
 
 REQUIRED = [c.name for c in TRIAL_COLUMNS if c.required]
 
@@ -118,7 +118,7 @@ def test_no_face_rows_read_from_csv_stay_missing(tmp_path):
     trials.loc[0, "predicted"] = None
     trials.loc[0, [c for c in trials if c.startswith("prob_")]] = np.nan
     trials.to_csv(tmp_path / "t.csv", index=False)
-    from experiments.stats import load_trials
+    from fer_stats import load_trials
 
     clean = load_trials(tmp_path / "t.csv")
     assert clean.loc[0, "predicted"] is None and np.isnan(clean.loc[0, "prob_happy"])

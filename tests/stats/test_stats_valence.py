@@ -6,8 +6,8 @@ import pingouin
 import pytest
 from scipy.stats import spearmanr
 
-from experiments.stats.bootstrap import percentile_interval, weight_matrix
-from experiments.stats.valence import (
+from fer_stats.bootstrap import percentile_interval, weight_matrix
+from fer_stats.valence import (
     SpearmanResampler,
     describe,
     model_valence_index,

@@ -17,7 +17,7 @@ from experiments.exports.csv_stream import neutralise
 from experiments.exports.results import analysis_for
 from experiments.exports.tidy import trial_table
 from experiments.models import Experiment, Participant, Trial
-from experiments.stats.cli import main as stats_cli
+from fer_stats.cli import main as stats_cli
 
 pytestmark = pytest.mark.django_db
 

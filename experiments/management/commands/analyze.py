@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from experiments.exports.results import analysis_for
 from experiments.management.lookup import experiment_and_model
-from experiments.stats.cli import summary
+from fer_stats.cli import summary
 
 
 class Command(BaseCommand):

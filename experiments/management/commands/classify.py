@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from experiments.classifiers import classifier_for, register_default_model
-from experiments.inference import CANONICAL_LABELS, classify_image, load_default_models
 from experiments.models import ClassifierModel
+from fer_inference import CANONICAL_LABELS, classify_image, load_default_models
 
 
 class Command(BaseCommand):

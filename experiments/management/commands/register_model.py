@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from experiments.classifiers import register_model
-from experiments.inference import CardError
+from fer_inference import CardError
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
 
-from experiments import conditions
+import fer_conditions as conditions
 from experiments.classifiers import register_default_model
 from experiments.models import Experiment
 

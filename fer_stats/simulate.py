@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from experiments.conditions import CONDITIONS, DEFAULT_LABELS, DEFAULT_OPPOSITES
-from experiments.stats.agreement import scores
-from experiments.stats.schema import probability_columns
-from experiments.stats.valence import LABEL_VALENCE
+from fer_conditions import CONDITIONS, DEFAULT_LABELS, DEFAULT_OPPOSITES
+from fer_stats.agreement import scores
+from fer_stats.schema import probability_columns
+from fer_stats.valence import LABEL_VALENCE
 
 DEFAULT_PLAN = {"natural": 4, "express": 4, "opposite": 4, "assigned": 4}
 

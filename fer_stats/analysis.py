@@ -3,7 +3,7 @@
 All per-participant sums are registered once and resampled together, so every interval comes
 from the same participant resamples and one matrix product.
 
->>> from experiments.stats.simulate import simulate_study
+>>> from fer_stats.simulate import simulate_study
 >>> results = analyze(simulate_study(n_participants=30, seed=2).trials, n_boot=200, seed=0)
 >>> sorted(results["decisive"]["all"]["difference"])
 ['ci', 'ci_method', 'estimate']
@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.conditions import CONDITIONS
-from experiments.stats import agreement, cooccurrence, decisive, observers, valence
-from experiments.stats.agreement import label_codes
-from experiments.stats.bootstrap import ClusterSums, count_table
-from experiments.stats.provenance import provenance, stamp
-from experiments.stats.schema import (
+from fer_conditions import CONDITIONS
+from fer_stats import agreement, cooccurrence, decisive, observers, valence
+from fer_stats.agreement import label_codes
+from fer_stats.bootstrap import ClusterSums, count_table
+from fer_stats.provenance import provenance, stamp
+from fer_stats.schema import (
     TrialTableError,
     infer_labels,
     probability_columns,

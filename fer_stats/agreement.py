@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.stats.bootstrap import estimate, wilson_interval
+from fer_stats.bootstrap import estimate, wilson_interval
 
 SUMMARY_SCORES = ("accuracy", "chance_accuracy", "kappa", "ac1", "macro_f1")
 UNDEFINED = {

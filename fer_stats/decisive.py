@@ -18,7 +18,7 @@ import itertools
 import numpy as np
 from scipy.stats import binom
 
-from experiments.stats.bootstrap import estimate
+from fer_stats.bootstrap import estimate
 
 SUM_COLUMNS = ("n", "follows_target", "follows_felt")
 EXACT_SIGN_FLIP_LIMIT = 16  # up to 2**16 sign patterns: enumerate instead of sampling

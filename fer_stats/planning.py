@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-from experiments.stats.agreement import kappa_standard_error, label_codes, scores
-from experiments.stats.bootstrap import ClusterSums, count_table, percentile_interval
-from experiments.stats.decisive import decisive_sums, proportions
-from experiments.stats.simulate import simulate_study
+from fer_stats.agreement import kappa_standard_error, label_codes, scores
+from fer_stats.bootstrap import ClusterSums, count_table, percentile_interval
+from fer_stats.decisive import decisive_sums, proportions
+from fer_stats.simulate import simulate_study
 
 
 def _intervals(codes: dict, cluster: np.ndarray, k: int, *, n_boot: int, seed: int, level: float) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.conditions import CONDITIONS, DEFAULT_LABELS
+from fer_conditions import CONDITIONS, DEFAULT_LABELS
 
 PROB_PREFIX = "prob_"
 

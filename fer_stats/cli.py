@@ -1,4 +1,4 @@
-"""python -m experiments.stats TRIALS.csv [--ratings RATINGS.csv] [--out results.json]
+"""python -m fer_stats TRIALS.csv [--ratings RATINGS.csv] [--out results.json]
 
 Prints a readable summary and writes the full results as JSON. A bad file is a message and exit 2.
 """
@@ -10,16 +10,16 @@ import json
 import sys
 from collections.abc import Sequence
 
-from experiments.stats.analysis import analyze
-from experiments.stats.schema import TrialTableError, infer_labels, read_table
+from fer_stats.analysis import analyze
+from fer_stats.schema import TrialTableError, infer_labels, read_table
 
 EXIT_BAD_INPUT = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.stats", description=__doc__.splitlines()[2])
-    parser.add_argument("trials", help="trial CSV with the columns of experiments.stats.TRIAL_COLUMNS")
-    parser.add_argument("--ratings", help="rating CSV with the columns of experiments.stats.RATING_COLUMNS")
+    parser = argparse.ArgumentParser(prog="python -m fer_stats", description=__doc__.splitlines()[2])
+    parser.add_argument("trials", help="trial CSV with the columns of fer_stats.TRIAL_COLUMNS")
+    parser.add_argument("--ratings", help="rating CSV with the columns of fer_stats.RATING_COLUMNS")
     parser.add_argument("--out", help="write the results JSON here (default: stdout after the summary)")
     parser.add_argument("--labels", help="comma-separated label set (default: from prob_* columns)")
     parser.add_argument("--seed", type=int, default=0)
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def summary(results: dict) -> str:
     """A few readable lines: the decisive comparison first, then agreement and valence.
 
-    >>> from experiments.stats.simulate import simulate_study
+    >>> from fer_stats.simulate import simulate_study
     >>> print(summary(analyze(simulate_study(n_participants=5, seed=0).trials, n_boot=50)).splitlines()[0])
     fer_study analysis: 80 trials, 5 participants (seed 0, 50 resamples)
     """

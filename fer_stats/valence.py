@@ -19,7 +19,7 @@ from scipy.sparse import csr_matrix
 from scipy.stats import spearmanr
 from scipy.stats import t as t_dist
 
-from experiments.stats.bootstrap import estimate
+from fer_stats.bootstrap import estimate
 
 # Sign convention of the circumplex (Russell, 1980): pleasant +1, unpleasant -1. Surprise is left at 0
 # because it is ambivalent in valence (Neta & Whalen, 2010); neutral is 0 by definition.

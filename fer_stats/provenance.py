@@ -13,10 +13,10 @@ def provenance(*, seed: int, n_boot: int, level: float) -> dict:
     """Stamp for the top of a results document.
 
     >>> provenance(seed=1, n_boot=10, level=0.95)["engine"]
-    'experiments.stats 0.1.0'
+    'fer_stats 0.1.0'
     """
     return {
-        "engine": f"experiments.stats {STATS_VERSION}",
+        "engine": f"fer_stats {STATS_VERSION}",
         "seed": seed,
         "n_boot": n_boot,
         "level": level,

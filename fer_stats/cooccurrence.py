@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from experiments.stats.bootstrap import estimate, wilson_interval
+from fer_stats.bootstrap import estimate, wilson_interval
 
 CONDITIONS = ("natural", "express")
 META_ANALYTIC = {

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments.stats.bootstrap import estimate
-from experiments.stats.decisive import exact_mcnemar
+from fer_stats.bootstrap import estimate
+from fer_stats.decisive import exact_mcnemar
 
 PAIRED_COLUMNS = ("n", "observers_correct", "model_correct", "both_correct")
 

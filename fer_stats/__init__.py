@@ -2,7 +2,7 @@
 
 Django-free: numpy, pandas and scipy only. A worked example on a simulated study:
 
->>> from experiments.stats import analyze, simulate_study
+>>> from fer_stats import analyze, simulate_study
 >>> study = simulate_study(n_participants=40, pose_fidelity=0.9, classifier_accuracy=0.7, seed=1)
 >>> results = analyze(study.trials, n_boot=300, seed=0)
 >>> decisive = results["decisive"]["all"]
@@ -11,12 +11,12 @@ True
 >>> round(study.truth["decisive_difference"], 2)    # what the simulation put in
 0.45
 
-From the command line: ``python -m experiments.stats trials.csv --ratings ratings.csv --out results.json``.
+From the command line: ``python -m fer_stats trials.csv --ratings ratings.csv --out results.json``.
 """
 
-from experiments.stats.analysis import analyze
-from experiments.stats.provenance import STATS_VERSION as __version__
-from experiments.stats.schema import (
+from fer_stats.analysis import analyze
+from fer_stats.provenance import STATS_VERSION as __version__
+from fer_stats.schema import (
     PROBABILITY_COLUMN,
     RATING_COLUMNS,
     TRIAL_COLUMNS,
@@ -29,7 +29,7 @@ from experiments.stats.schema import (
     validate_ratings,
     validate_trials,
 )
-from experiments.stats.simulate import StudyParameters, simulate_study, true_values
+from fer_stats.simulate import StudyParameters, simulate_study, true_values
 
 __all__ = [
     "PROBABILITY_COLUMN",

@@ -1,5 +1,0 @@
-import sys
-
-from experiments.stats.cli import main
-
-sys.exit(main())
