@@ -60,7 +60,7 @@ def accept_photo(*, trial: Trial, data: bytes, source: str = Photo.Source.WEBCAM
             photo.save()
             trial.photo_submitted_at = timezone.now()
             trial.save(update_fields=["photo_submitted_at"])
-            queue_classifications(photo, trial.participant.experiment.classifier_models.all())
+            queue_classifications(photo, trial.participant.experiment.frozen_models())
     except IntegrityError:
         # A concurrent request for the same trial won the race: keep its photo, drop our file.
         discard_file(photo)

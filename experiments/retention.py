@@ -11,12 +11,14 @@ from .models import Classification, Experiment, Photo, private_photo_storage
 def expired_photos(now=None):
     """Photos past their experiment's keep-N-days limit, and classified photos under 'delete once classified'."""
     now = now or timezone.now()
-    expired = Q(trial__participant__experiment__photo_policy=Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION) & ~Q(
-        classifications__status=Classification.Status.PENDING
-    )
-    keeping = Experiment.objects.filter(photo_policy=Experiment.PhotoPolicy.KEEP_DAYS)
-    for experiment_id, days in keeping.values_list("pk", "photo_retention_days"):
-        expired |= Q(trial__participant__experiment_id=experiment_id, created_at__lt=now - timedelta(days=days))
+    expired = Q(pk__in=[])
+    for experiment in Experiment.objects.filter(kind=Experiment.Kind.PHOTO):
+        config = experiment.effective_config()  # the policy participants consented to, frozen at launch
+        mine = Q(trial__participant__experiment_id=experiment.pk)
+        if config["photo_policy"] == Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION:
+            expired |= mine & ~Q(classifications__status=Classification.Status.PENDING)
+        elif config["photo_policy"] == Experiment.PhotoPolicy.KEEP_DAYS:
+            expired |= mine & Q(created_at__lt=now - timedelta(days=config["photo_retention_days"]))
     return Photo.objects.present().exclude(file="").filter(expired).distinct()
 
 

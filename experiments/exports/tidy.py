@@ -96,7 +96,7 @@ def _csv(queryset, columns: list[Column], context: dict, chunk_size: int = CHUNK
 
 
 def labels_of(experiment: Experiment) -> list[str]:
-    return list((experiment.frozen_config or {}).get("labels") or experiment.labels)
+    return list(experiment.effective_config()["labels"])
 
 
 def _copy_csv(queryset) -> Iterator[str]:

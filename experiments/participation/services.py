@@ -35,11 +35,6 @@ class OutOfStep(Exception):
         self.participant = participant
 
 
-def study_config(experiment: Experiment) -> dict:
-    """What participants see: the configuration frozen at launch (the one stamped on exports)."""
-    return experiment.frozen_config or experiment.config()
-
-
 def time_key(position: Position) -> str:
     return position.step if position.index is None else f"trial{position.number}.{position.step}"
 
@@ -126,7 +121,7 @@ def consent(
     participants in the rater's browser session, whose photos the rater must not see.
     """
     with at_position(participant, Position(steps.CONSENT)) as p:
-        config = study_config(p.experiment)
+        config = p.experiment.effective_config()
         slot = p.experiment.take_slot()  # also locks the experiment row: raters are assigned one at a time
         seed = secrets.randbits(48)
         if steps.is_rater(p):
@@ -167,7 +162,7 @@ def decline(*, participant: Participant) -> Participant:
         now = timezone.now()
         p.status = Participant.Status.DECLINED
         p.step = steps.DECLINED
-        p.consent_version = study_config(p.experiment)["consent_version"]
+        p.consent_version = p.experiment.effective_config()["consent_version"]
         p.external_id = p.external_study_id = p.external_session_id = ""
         p.step_times = {steps.DECLINED: now.isoformat()}
         p.save()
@@ -192,7 +187,7 @@ def record_felt(
         trial.target = conditions.target_expression(
             trial.condition,
             felt=felt,
-            opposite_map=study_config(p.experiment)["opposite_map"],
+            opposite_map=p.experiment.effective_config()["opposite_map"],
             assigned=trial.assigned_expression,
         )
         trial.felt_reported_at = timezone.now()

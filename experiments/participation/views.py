@@ -87,7 +87,7 @@ def page(request, template: str, participant: Participant, trial=None, status: i
     context.update(
         participant=participant,
         experiment=experiment,
-        config=services.study_config(experiment),
+        config=experiment.effective_config(),
         trial=trial,
         trial_count=len(participant.condition_order),
         target_name=label_name(trial.target) if trial and trial.target else "",
@@ -178,7 +178,7 @@ def camera(request, participant, trial):
 
 @study_step(steps.FELT)
 def felt(request, participant, trial):
-    form = FeltForm(request.POST or None, labels=services.study_config(participant.experiment)["labels"])
+    form = FeltForm(request.POST or None, labels=participant.experiment.effective_config()["labels"])
     if request.method == "POST" and form.is_valid():
         services.record_felt(participant=participant, index=trial.index, **form.cleaned_data)
         return redirect(steps.url_for(participant, Position(steps.INSTRUCTION, trial.index)))
@@ -256,7 +256,7 @@ def rate(request, participant, item):
     if not rating_services.photo_is_available(item):  # withdrawn or deleted since it was assigned
         arrived = rating_services.skip_unavailable(participant=participant, index=item.index)
         return redirect(steps.url_for(participant, arrived))
-    config = services.study_config(participant.experiment)
+    config = participant.experiment.effective_config()
     check = item.kind == RatingItem.Kind.INSTRUCTION_CHECK
     form = RatingForm(request.POST or None, labels=config["labels"], ask_felt_guess=config["ask_felt_guess"],
                       check=check)

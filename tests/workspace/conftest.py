@@ -23,6 +23,16 @@ def admin_user(django_user_model):
 
 
 @pytest.fixture
+def viewer(django_user_model, experiment):
+    """A collaborator on the researcher's experiment who may read, report and export, nothing more."""
+    from experiments.models import Collaboration, Role
+
+    user = django_user_model.objects.create_user("viewer", "viewer@example.org", password="research-pass-4")
+    Collaboration.objects.create(experiment=experiment, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
 def foreign_experiment(other_researcher, default_model):
     """Someone else's live study: nobody but other_researcher (and admins) may see it."""
     experiment = Experiment.objects.create(

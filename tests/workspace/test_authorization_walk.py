@@ -2,17 +2,29 @@
 
 A new view is covered automatically: its pattern shows up here, and an unknown URL parameter or
 namespace fails the walk until someone says what it should be filled with and who may see it.
+Collaborators walk with their role: `viewer` reads, reports and exports; `collaborator` (an editor)
+also edits and launches drafts; closing is the owner's (`researcher`). A persona that may see the
+experiment but lacks the role gets 403; one that may not see it gets 404.
 """
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from experiments.models import Participant
+from experiments.models import Participant, Role
 from tests.workspace.conftest import finished_job
 
-PERSONAS = ["anonymous", "participant", "other_researcher", "collaborator", "researcher", "admin"]
-RESEARCHERS_OF_OWN = {"researcher", "collaborator", "admin"}  # may see the researcher's experiment
+PERSONAS = ["anonymous", "participant", "other_researcher", "viewer", "collaborator", "researcher", "admin"]
+RESEARCHERS_OF_OWN = {"researcher", "collaborator", "viewer", "admin"}  # may see the researcher's experiment
 RESEARCHERS_OF_FOREIGN = {"other_researcher", "admin"}  # may see other_researcher's experiment
+ROLE_OF_OWN = {"researcher": Role.OWNER, "admin": Role.OWNER, "collaborator": Role.EDITOR, "viewer": Role.VIEWER}
+ROLE_OF_FOREIGN = {"other_researcher": Role.OWNER, "admin": Role.OWNER}
+RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+# Workspace views that need more than the viewer's role; every other one is a viewer's.
+ROLE_NEEDED = {
+    "workspace:experiment_edit": Role.EDITOR,
+    "workspace:experiment_launch": Role.EDITOR,
+    "workspace:experiment_close": Role.OWNER,
+}
 PUBLIC_NAMES = {
     # Django auth (accounts/): public by nature, or redirect to login themselves.
     "login", "logout", "password_change", "password_change_done", "password_reset", "password_reset_done",
@@ -79,10 +91,13 @@ def check(persona, name, namespace, variant, response, objects):
             return None if status == 302 and location.startswith(reverse("login")) else f"{status} {location}"
         allowed = persona in (RESEARCHERS_OF_OWN if variant == "own" else RESEARCHERS_OF_FOREIGN)
         if "slug" not in objects["params"]:
-            allowed = True
-        if allowed:
             return None if status in (200, 302, 405) else f"refused ({status})"
-        return None if status == 404 else f"foreign experiment answered {status}, not 404"
+        if not allowed:
+            return None if status == 404 else f"foreign experiment answered {status}, not 404"
+        role = (ROLE_OF_OWN if variant == "own" else ROLE_OF_FOREIGN)[persona]
+        if RANK[role] < RANK[ROLE_NEEDED.get(name, Role.VIEWER)]:
+            return None if status == 403 else f"a {role} answered {status}, not 403"
+        return None if status in (200, 302, 405) else f"refused ({status})"
     if namespace == "api":
         if not signed_in:
             return None if status in (401, 403) else f"anonymous API answered {status}"
@@ -112,12 +127,12 @@ def check(persona, name, namespace, variant, response, objects):
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_url_answers_each_persona_as_it_should(
-    persona, client, researcher, other_researcher, collaborator, admin_user, study_data, own_photo,
+    persona, client, researcher, other_researcher, collaborator, viewer, admin_user, study_data, own_photo,
     foreign_experiment, foreign_photo, django_capture_on_commit_callbacks,
 ):
     objects = {
         "researcher": researcher, "other_researcher": other_researcher, "collaborator": collaborator,
-        "admin": admin_user, "own_experiment": study_data, "foreign_experiment": foreign_experiment,
+        "viewer": viewer, "admin": admin_user, "own_experiment": study_data, "foreign_experiment": foreign_experiment,
         "own_photo": own_photo, "foreign_photo": foreign_photo,
         "own_participant": Participant.objects.create(experiment=study_data),
         "foreign_participant": Participant.objects.create(experiment=foreign_experiment),

@@ -159,5 +159,6 @@ def test_a_rating_study_draws_only_on_photo_studies_its_researcher_can_see(resea
     from experiments.workspace.forms import ExperimentForm
 
     foreign = Experiment.objects.create(slug="foreign", title="Foreign", owner=other_researcher, consent_text="x")
-    choices = set(ExperimentForm(owner=researcher).fields["source_experiments"].queryset)
+    foreign.launch()
+    choices = set(ExperimentForm(user=researcher).fields["source_experiments"].queryset)
     assert experiment in choices and foreign not in choices
