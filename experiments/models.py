@@ -277,6 +277,12 @@ class Participant(models.Model):
     withdrawal_code = models.CharField(max_length=16, unique=True, default=new_withdrawal_code, editable=False)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.DIRECT)
     external_id = models.CharField(max_length=128, blank=True)
+    # A panel id arriving from a browser that does not hold its participant starts a new participant
+    # (a panel id identifies, it never authenticates); the id is kept here, not in the unique field.
+    repeated_external_id = models.CharField(
+        max_length=128, blank=True,
+        help_text=_("The panel id this participant arrived with, which had already started this study elsewhere."),
+    )
     external_study_id = models.CharField(max_length=128, blank=True)
     external_session_id = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 
 from fer_conditions import CONDITIONS
 
@@ -149,6 +149,9 @@ def participant_columns(*, external_ids: bool = False) -> list[Column]:
         _number("photos_for_rating", "boolean", "Consented to other people rating the photos.", "photos_for_rating"),
         _number("photos_for_publication", "boolean", "Consented to the photos being shared or published.",
                 "photos_for_publication"),
+        Column("repeats_a_panel_id", "boolean", "Arrived with a panel id that had already started this study in "
+               "another browser: a second start, recorded as a new participant.", how="repeated_external_id != ''",
+               source=ExpressionWrapper(~Q(repeated_external_id=""), output_field=BooleanField())),
         _number("slot", "integer", "Counterbalancing slot.", "slot"),
         Column("condition_order", "string", "Assigned condition sequence, space-separated.", how="condition_order",
                source=F("condition_order"), convert=_joined),
@@ -162,6 +165,8 @@ def participant_columns(*, external_ids: bool = False) -> list[Column]:
             _text("external_id", "Panel participant id (e.g. PROLIFIC_PID). Personal data.", "external_id"),
             _text("external_study_id", "Panel study id (e.g. STUDY_ID).", "external_study_id"),
             _text("external_session_id", "Panel session id (e.g. SESSION_ID).", "external_session_id"),
+            _text("repeated_external_id", "The panel id of a second start (see repeats_a_panel_id). Personal data.",
+                  "repeated_external_id"),
         ]
     columns += [
         Column("experiment", "string", "Slug of the experiment.", constant="experiment"),

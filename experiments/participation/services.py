@@ -47,29 +47,26 @@ def enroll(
     external_study_id: str = "",
     external_session_id: str = "",
 ) -> Participant:
-    """A new participant at the consent step, or the one this panel id already has (it resumes)."""
+    """A new participant at the consent step.
+
+    A panel id never resumes anyone here (the caller resumes the participant its browser session
+    holds): one that already started this study makes a new participant that records the id as
+    repeated, exactly as a first arrival would look, so that ids cannot be tried to learn who took part.
+    """
     if experiment.status != Experiment.Status.LIVE:
         raise NotAdmitting(experiment.slug)
-    if external_id:
-        returning = experiment.participants.filter(external_id=external_id).first()
-        if returning:
-            return returning
     if experiment.kind == Experiment.Kind.RATING and not assignment.has_photos_to_rate(experiment):
         raise NotAdmitting(experiment.slug)
-    try:
-        with transaction.atomic():
-            return Participant.objects.create(
-                experiment=experiment,
-                source=source,
-                external_id=external_id,
-                external_study_id=external_study_id,
-                external_session_id=external_session_id,
-                step=steps.CONSENT,
-                step_times={steps.CONSENT: timezone.now().isoformat()},
-            )
-    except IntegrityError:
-        # The same panel id arrived twice at once; the unique constraint let one in.
-        return experiment.participants.get(external_id=external_id)
+    fields = {"experiment": experiment, "source": source, "external_study_id": external_study_id,
+              "external_session_id": external_session_id, "step": steps.CONSENT,
+              "step_times": {steps.CONSENT: timezone.now().isoformat()}}
+    if external_id and not experiment.participants.filter(external_id=external_id).exists():
+        try:
+            with transaction.atomic():
+                return Participant.objects.create(external_id=external_id, **fields)
+        except IntegrityError:
+            pass  # the same panel id arrived twice at once and the other one got it
+    return Participant.objects.create(repeated_external_id=external_id, **fields)
 
 
 @contextmanager
@@ -163,7 +160,7 @@ def decline(*, participant: Participant) -> Participant:
         p.status = Participant.Status.DECLINED
         p.step = steps.DECLINED
         p.consent_version = p.experiment.effective_config()["consent_version"]
-        p.external_id = p.external_study_id = p.external_session_id = ""
+        p.external_id = p.external_study_id = p.external_session_id = p.repeated_external_id = ""
         p.step_times = {steps.DECLINED: now.isoformat()}
         p.save()
         return p
@@ -274,7 +271,7 @@ def withdraw(*, participant: Participant) -> Participant:
         p.status = Participant.Status.WITHDRAWN
         p.step = steps.WITHDRAWN
         p.withdrawn_at = timezone.now()
-        p.external_id = p.external_study_id = p.external_session_id = ""
+        p.external_id = p.external_study_id = p.external_session_id = p.repeated_external_id = ""
         p.consent_version = p.consented_at = None
         p.photos_for_research = p.photos_for_rating = p.photos_for_publication = False
         p.slot = p.order_seed = p.completed_at = None

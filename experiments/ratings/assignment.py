@@ -57,8 +57,8 @@ def eligible_photos(rating_experiment: Experiment) -> QuerySet[Photo]:
 def own_participants(rater: Participant, own_codes: Collection[str] = ()) -> QuerySet[Participant]:
     """Photo participants who are this rater: same recruitment id, or remembered by the same browser."""
     same_person = Q(public_code__in=list(own_codes))
-    if rater.external_id:
-        same_person |= Q(external_id=rater.external_id)
+    for panel_id in {rater.external_id, rater.repeated_external_id} - {""}:
+        same_person |= Q(external_id=panel_id) | Q(repeated_external_id=panel_id)
     return Participant.objects.filter(same_person, experiment__in=rater.experiment.frozen_sources())
 
 
