@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "experiments.middleware.RequestHygieneMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,7 +161,9 @@ PHOTO_X_ACCEL_PREFIX = env("PHOTO_X_ACCEL_PREFIX")
 EXPORT_ROOT = Path(env("EXPORT_ROOT", str(BASE_DIR / "private" / "exports")))
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024  # the photo step's whole request
+# Every other request body, anonymous or not, is refused over this before it is read (experiments/middleware.py).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
 
 # The analysis cache and export-job progress must be seen by every web and worker process, so with
 # a broker they share Redis; the embedded default keeps them in process memory.
