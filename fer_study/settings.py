@@ -146,7 +146,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "photos": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PHOTO_ROOT), "base_url": None},
+        # Owner-only on disk too: another account on the host reads no face.
+        "OPTIONS": {"location": str(PHOTO_ROOT), "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

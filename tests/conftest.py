@@ -13,12 +13,10 @@ pytest_plugins = ["tests.browser_fixtures"]
 @pytest.fixture(autouse=True)
 def private_photo_storage(settings, tmp_path):
     """Photos of each test go to a temporary folder, never the developer's."""
+    photos = settings.STORAGES["photos"]
     settings.STORAGES = {
         **settings.STORAGES,
-        "photos": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "photos"), "base_url": None},
-        },
+        "photos": {**photos, "OPTIONS": {**photos["OPTIONS"], "location": str(tmp_path / "photos")}},
     }
     reset_photo_storage()
     yield tmp_path / "photos"
