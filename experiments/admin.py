@@ -1,6 +1,9 @@
 """Django admin for every model. Participant data is read-only here: it is evidence, not a draft."""
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -189,3 +192,16 @@ class RatingItemAdmin(ReadOnlyAdmin):
 class RatingQuotaAdmin(ReadOnlyAdmin):
     list_display = ["experiment", "photo", "assigned"]
     list_filter = ["experiment"]
+
+
+def view_on_site(request, content_type_id: int, object_id: str):
+    """Admin's "view on site" redirect, only for models the staff member may view in admin (404
+    otherwise, so it cannot be walked to learn what exists)."""
+    try:
+        content_type = ContentType.objects.get_for_id(content_type_id)
+    except ContentType.DoesNotExist:
+        raise Http404 from None
+    app, model = content_type.app_label, content_type.model
+    if not (request.user.has_perm(f"{app}.view_{model}") or request.user.has_perm(f"{app}.change_{model}")):
+        raise Http404
+    return contenttype_views.shortcut(request, content_type_id, object_id)

@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "enforce-photo-policies": {"task": "experiments.tasks.enforce_photo_policies", "schedule": 3600},
     "release-abandoned-rating-items": {"task": "experiments.ratings.tasks.release_abandoned_items", "schedule": 600},
+    "remove-expired-exports": {"task": "experiments.workspace.tasks.remove_expired_exports", "schedule": 3600},
 }
 # A rater idle this many seconds gives their unanswered photos back to other raters.
 RATING_ITEM_RELEASE_AFTER = env_int("RATING_ITEM_RELEASE_AFTER", 2 * 3600)

@@ -23,6 +23,13 @@ def private_photo_storage(settings, tmp_path):
     reset_photo_storage()
 
 
+@pytest.fixture(autouse=True)
+def private_export_folder(settings, tmp_path):
+    """Background exports of each test go to a temporary folder."""
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    return settings.EXPORT_ROOT
+
+
 def reset_photo_storage():
     from django.utils.functional import empty
 

@@ -259,9 +259,13 @@ def complete(*, participant: Participant) -> bool:
 
 
 def withdraw(*, participant: Participant) -> Participant:
-    """Delete everything the participant gave (photo files first) and keep a stub that says so."""
+    """Delete everything the participant gave (photo files first) and keep a stub that says so; built
+    export files that may hold them go once this commits (`invalidate_exports`)."""
+    from ..workspace.jobs import invalidate_exports
+
     with transaction.atomic():
         p = Participant.objects.select_for_update().get(pk=participant.pk)
+        transaction.on_commit(lambda: invalidate_exports([p.experiment_id]))
         for photo in Photo.objects.filter(trial__participant=p):
             photo.delete_file()
         # Cascades to photo rows, their classifications and any ratings of them.

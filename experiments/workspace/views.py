@@ -241,12 +241,16 @@ def export(request, slug, name):
 
 def _job_for(request, slug, job_id):
     """A job of an experiment the user may see (through get_experiment_for), else 404."""
-    from .jobs import get_job
+    from .jobs import file_of, get_job, save_job
 
     experiment = get_experiment_for(request.user, slug)
     job = get_job(job_id)
     if not job or job["experiment"] != experiment.slug:
         raise Http404("No such job.")
+    if job["status"] == "done" and file_of(job) is None:  # withdrawn from, or past its day
+        job = save_job(job_id, status="expired", file=None,
+                       error=_("This file was deleted (a participant withdrew, or it was a day old). Start the "
+                               "export again."))
     return experiment, job
 
 
@@ -278,7 +282,7 @@ def export_job_status(request, slug, job_id):
 @login_required
 def export_job_download(request, slug, job_id):
     experiment, job = _job_for(request, slug, job_id)
-    if job["status"] != "done" or not job["file"]:
+    if job["status"] != "done":
         raise Http404("Not ready.")
     log_access(request, AccessLog.Action.EXPORT, experiment=experiment, detail=f"{job['name']} (background job)")
     response = FileResponse(open(job["file"], "rb"), as_attachment=True,

@@ -10,13 +10,6 @@ from experiments.models import Classification, Experiment, Participant, Photo, T
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
-@pytest.fixture(autouse=True)
-def private_export_folder(settings, tmp_path):
-    """Background exports of each test go to a temporary folder."""
-    settings.EXPORT_ROOT = tmp_path / "exports"
-    return settings.EXPORT_ROOT
-
-
 @pytest.fixture
 def admin_user(django_user_model):
     return django_user_model.objects.create_superuser("admin", "admin@example.org", "admin-pass-1")
