@@ -5,6 +5,7 @@ Celery tasks run in-process, photos in a private local folder. `.env.example` li
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "csp",
+    "axes",
     "experiments",
 ]
 
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login (experiments/accounts.py)
 ]
 
 ROOT_URLCONF = "fer_study.urls"
@@ -124,6 +127,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username + address before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling in the database (works with Redis down), per username and address together, so
+# nobody can lock a researcher out from every address (https://django-axes.readthedocs.io/).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "experiments.accounts.login_username"
+AXES_CLIENT_IP_CALLABLE = "experiments.accounts.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Password reset mails: the console in development, SMTP from the environment in production (EMAIL_HOST
+# set); with neither the reset page says so instead of pretending to send.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "fer_study <noreply@localhost>")
+EMAIL_BACKEND = env("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend" if DEBUG
+    else "django.core.mail.backends.dummy.EmailBackend"
+)
+PASSWORD_RESET_BY_EMAIL = EMAIL_BACKEND != "django.core.mail.backends.dummy.EmailBackend"
+PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", "3/h")  # per e-mail address; per IP in RATE_LIMITS
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:experiment_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -184,8 +216,10 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None  # behind nginx, e.
 RATE_LIMITS = {
     "study_entry": {"rate": "60/m", "methods": ("GET",)},
     "study_capture": {"rate": "120/m", "methods": ("POST",)},
-    "login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
-    "admin:login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
+    # Per address only: per-username lockouts are django-axes' (username + address together).
+    "login": {"rate": "20/m", "methods": ("POST",)},
+    "admin:login": {"rate": "20/m", "methods": ("POST",)},
+    "password_reset": {"rate": "10/h", "methods": ("POST",)},
 }
 
 # Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html).
