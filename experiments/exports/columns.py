@@ -21,7 +21,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from fer_conditions import CONDITIONS
 
 from .csv_stream import neutralise
-from .sql import JSONNumber, code, text
+from .sql import JSONNumber, code, neutralised, text
 
 PARTICIPANT_CODE = "p{}"  # pseudonym built from the row id; never the participant's link code
 
@@ -45,6 +45,10 @@ class Column:
     constant: str = ""  # or a key of the export context, e.g. "config_sha256"
     convert: Callable[[Any], Any] | None = None
     constraints: dict = field(default_factory=dict)
+    neutralise: bool = False  # free text: formula-neutralised in CSV, raw in Parquet and frames
+
+    def source_for(self, *, csv: bool):
+        return neutralised(self.source) if csv and self.neutralise else self.source
 
     @property
     def computed_as(self) -> str:
@@ -54,8 +58,8 @@ class Column:
 
 
 def _text(name, description, lookup, **kw) -> Column:
-    return Column(name, "string", description, how=f"{lookup} (blank = missing; formula-neutralised)",
-                  source=text(lookup), **kw)
+    return Column(name, "string", description, how=f"{lookup} (blank = missing; formula-neutralised in CSV)",
+                  source=text(lookup), neutralise=True, **kw)
 
 
 def _number(name, type_, description, lookup, **kw) -> Column:
@@ -176,24 +180,28 @@ def participant_columns(*, external_ids: bool = False) -> list[Column]:
     return columns
 
 
-def constants_of(columns: Sequence[Column], context: dict) -> dict[str, Any]:
-    """Values fixed for the whole export, neutralised once here (they are text a researcher typed)."""
+def constants_of(columns: Sequence[Column], context: dict, *, csv: bool = True) -> dict[str, Any]:
+    """Values fixed for the whole export; for CSV neutralised once here (they are text a researcher typed)."""
     return {
-        c.name: neutralise(context[c.constant]) if isinstance(context[c.constant], str) else context[c.constant]
+        c.name: neutralise(context[c.constant]) if csv and isinstance(context[c.constant], str)
+        else context[c.constant]
         for c in columns if c.constant
     }
 
 
-def row_maker(columns: Sequence[Column], context: dict) -> tuple[list, Callable[[tuple], tuple]]:
-    """The expressions to fetch, and a function turning one fetched tuple into the row of cells.
+def row_maker(columns: Sequence[Column], context: dict, *, csv: bool = False) -> tuple[list, Callable[[tuple], tuple]]:
+    """The expressions to fetch, and a function turning one fetched tuple into the row of cells;
+    text is formula-neutralised for CSV only.
 
     >>> cols = [Column("a", "string", "", source="x"), Column("b", "string", "", constant="k")]
-    >>> sources, make = row_maker(cols, {"k": "=K"})
+    >>> sources, make = row_maker(cols, {"k": "=K"}, csv=True)
     >>> sources, make(("X",))
     (['x'], ('X', "'=K"))
+    >>> row_maker(cols, {"k": "=K"})[1](("X",))
+    ('X', '=K')
     """
-    constants = constants_of(columns, context)
-    sources = [c.source for c in columns if not c.constant]
+    constants = constants_of(columns, context, csv=csv)
+    sources = [c.source_for(csv=csv) for c in columns if not c.constant]
     fetched = [c for c in columns if not c.constant]
     if all(c.constant for c in columns[len(fetched):]) and not any(c.convert for c in fetched):
         tail = tuple(constants[c.name] for c in columns[len(fetched):])
