@@ -133,3 +133,4 @@ def test_production_mail_comes_from_the_environment():
     assert unset.returncode == 0 and smtp.returncode == 0, unset.stderr + smtp.stderr
     assert unset.stdout.split()[-2:] == ["django.core.mail.backends.dummy.EmailBackend", "False"]
     assert smtp.stdout.split()[-3:] == ["django.core.mail.backends.smtp.EmailBackend", "True", "smtp.example.org"]
+

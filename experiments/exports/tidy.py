@@ -33,7 +33,7 @@ COPY_PIECE = 256 * 1024
 
 def default_model(experiment: Experiment) -> ClassifierModel | None:
     """The model an export or report is about unless one is named: the experiment's first."""
-    return experiment.classifier_models.order_by("-is_default", "name").first()
+    return experiment.frozen_models().order_by("-is_default", "name").first()
 
 
 def context_for(experiment: Experiment, model: ClassifierModel | None = None) -> dict:

@@ -44,7 +44,7 @@ def _model_for(request, experiment):
     name = request.GET.get("model")
     if not name:
         return default_model(experiment)
-    return get_object_or_404(experiment.classifier_models, name=name)
+    return get_object_or_404(experiment.frozen_models(), name=name)
 
 
 def _private(response):
