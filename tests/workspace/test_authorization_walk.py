@@ -166,3 +166,52 @@ def test_every_url_answers_each_persona_as_it_should(
                     failures.append((name, f"{persona} {method.upper()} {url} ({name}, {variant}): {problem}"))
     assert walked > 40
     assert not failures, "\n".join(text for _, text in failures)
+
+
+# Every form field that points at another object, and a value of it only someone else may choose.
+RELATED_FIELDS = {
+    "source_experiments": lambda objects: [objects["foreign_experiment"].pk],
+    "collaborators_text": lambda objects: "nobody-by-this-name editor",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["researcher", "collaborator", "viewer", "other_researcher", "admin"])
+@pytest.mark.parametrize("field", sorted(RELATED_FIELDS))
+def test_related_object_fields_accept_only_what_the_acting_user_may_open(
+    persona, field, client, researcher, other_researcher, collaborator, viewer, admin_user, experiment,
+    foreign_experiment,
+):
+    """Create and edit, as each persona, pointing a related field at what they may not choose."""
+    from experiments.models import Collaboration, Experiment
+    from tests.workspace.test_pages import new_experiment_form
+
+    users = {"researcher": researcher, "collaborator": collaborator, "viewer": viewer,
+             "other_researcher": other_researcher, "admin": admin_user}
+    objects = {"foreign_experiment": experiment if persona == "other_researcher" else foreign_experiment}
+    if persona == "admin":  # an admin may open everything: point at a study that is not a launched photo study
+        objects["foreign_experiment"] = Experiment.objects.create(slug="a-draft", title="D", owner=other_researcher,
+                                                                  consent_text="x")
+    draft = Experiment.objects.create(slug="walk-draft", title="Walk draft", owner=researcher, consent_text="x",
+                                      kind=Experiment.Kind.RATING)
+    Collaboration.objects.create(experiment=draft, user=collaborator)
+    Collaboration.objects.create(experiment=draft, user=viewer, role="viewer")
+    client.force_login(users[persona])
+    hostile = {field: RELATED_FIELDS[field](objects), "kind": "rating"}
+
+    created = client.post(reverse("workspace:experiment_create"), new_experiment_form(slug="walk-new", **hostile))
+    edited = client.post(reverse("workspace:experiment_edit", args=[draft.slug]),
+                         new_experiment_form(slug=draft.slug, **hostile))
+
+    assert created.status_code == 200 and field in created.context["form"].errors
+    assert not Experiment.objects.filter(slug="walk-new").exists()
+    if persona in ("other_researcher",):
+        assert edited.status_code == 404
+    elif persona == "viewer":
+        assert edited.status_code == 403
+    elif field == "collaborators_text" and persona == "collaborator":  # an editor is not offered sharing
+        assert edited.status_code == 302
+    else:
+        assert edited.status_code == 200 and field in edited.context["form"].errors
+    assert not draft.source_experiments.exists()
+    assert set(draft.collaborators.values_list("username", flat=True)) == {"collaborator", "viewer"}
