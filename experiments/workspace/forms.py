@@ -48,10 +48,13 @@ class ExperimentForm(forms.ModelForm):
         see. `owner` owns the experiment saved (the acting user for a new one); only an owner shares."""
         super().__init__(*args, **kwargs)
         self.user, self.owner = user, owner or user
+        # A saved experiment, or the unsaved copy that becomes a launched study's next version: its plan,
+        # labels and opposites are the ones to start from, not the defaults.
+        existing = bool(self.instance.pk or self.instance.slug)
         for condition in conditions.CONDITIONS:
             self.fields[f"plan_{condition}"] = forms.IntegerField(
                 label=_("%(condition)s trials") % {"condition": condition.capitalize()}, min_value=0, max_value=50,
-                initial=self.instance.trial_plan.get(condition, 0) if self.instance.pk
+                initial=self.instance.trial_plan.get(condition, 0) if existing
                 else conditions.DEFAULT_TRIAL_PLAN.get(condition, 0),
             )
         # A rating study rates photos only of launched photo studies the acting researcher can open.
@@ -65,7 +68,7 @@ class ExperimentForm(forms.ModelForm):
         elif self.instance.pk:
             self.fields["collaborators_text"].initial = "\n".join(
                 f"{c.user.get_username()} {c.role}" for c in self.instance.collaborations.select_related("user"))
-        if self.instance.pk:
+        if existing:
             self.fields["labels_text"].initial = ", ".join(self.instance.labels)
             opposites = self.instance.opposite_map.items()
             self.fields["opposites_text"].initial = "\n".join(f"{k}: {v}" for k, v in opposites)

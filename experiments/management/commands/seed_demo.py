@@ -51,7 +51,7 @@ class Command(BaseCommand):
         if created:
             experiment.classifier_models.add(model)
         if experiment.status == Experiment.Status.DRAFT:  # never reopens a study someone closed
-            launch_experiment(user=experiment.owner, experiment=experiment)
+            experiment = launch_experiment(user=experiment.owner, experiment=experiment)
 
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS("Demo ready."))
