@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from experiments.models import Collaboration, Experiment, Participant, RatingItem, Role
+from tests.flow.conftest import make_experiment  # noqa: F401 (a fixture)
 from tests.ratings.conftest import Rater, photo_participant  # noqa: F401  (a fixture)
 from tests.workspace.test_pages import new_experiment_form
 
@@ -15,30 +16,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owners_private_study(researcher, make_experiment_for, photo_participant):  # noqa: F811
+def owners_private_study(make_experiment, photo_participant):  # noqa: F811 (fixtures)
     """Z: a live photo study of the researcher's, with rateable photos, shared with nobody."""
-    study = make_experiment_for(researcher, "private-z")
+    study = make_experiment("private-z")
     photo_participant(of=study, trials=2)
     return study
 
 
 @pytest.fixture
-def make_experiment_for(default_model):
-    def make(owner, slug, launch=True, **fields):
-        experiment = Experiment.objects.create(slug=slug, title=slug.title(), owner=owner, consent_text="Agree?",
-                                               trial_plan={"natural": 1}, **fields)
-        experiment.classifier_models.add(default_model)
-        if launch:
-            experiment.launch()
-        return experiment
-
-    return make
-
-
-@pytest.fixture
-def shared_draft(researcher, collaborator, make_experiment_for):
+def shared_draft(collaborator, make_experiment):  # noqa: F811
     """X: a draft of the researcher's on which `collaborator` is an editor."""
-    draft = make_experiment_for(researcher, "shared-x", launch=False)
+    draft = make_experiment("shared-x", launch=False)
     Collaboration.objects.create(experiment=draft, user=collaborator, role=Role.EDITOR)
     return draft
 
