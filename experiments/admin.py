@@ -1,13 +1,20 @@
 """Django admin for every model. Participant data is read-only here: it is evidence, not a draft."""
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .deletion import delete_with_files
 from .models import (
+    FROZEN_FIELDS,
+    FROZEN_RELATIONS,
     AccessLog,
     Classification,
     ClassifierModel,
+    Collaboration,
     Experiment,
     Participant,
     Photo,
@@ -17,9 +24,20 @@ from .models import (
     Trial,
 )
 from .rescoring import rescore
+from .workspace.services import ActionRefused, close_experiment, launch_experiment
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class DeletesFiles:
+    """Admin deletes go through `delete_with_files`: photo files and export copies go with the rows."""
+
+    def delete_model(self, request, obj):
+        delete_with_files(type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        delete_with_files(queryset)
+
+
+class ReadOnlyAdmin(DeletesFiles, admin.ModelAdmin):
     """What participants gave can be looked at and deleted (withdrawal), never edited."""
 
     def has_add_permission(self, request, obj=None):
@@ -29,14 +47,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class CollaborationInline(admin.TabularInline):
+    model = Collaboration
+    extra = 0
+    raw_id_fields = ["user"]
+
+
 @admin.register(Experiment)
-class ExperimentAdmin(admin.ModelAdmin):
+class ExperimentAdmin(DeletesFiles, admin.ModelAdmin):
     list_display = ["title", "slug", "kind", "status", "owner", "participant_count", "launched_at", "short_hash"]
     list_filter = ["status", "kind", "photo_policy"]
     search_fields = ["title", "slug", "owner__username"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["collaborators", "classifier_models", "source_experiments"]
-    readonly_fields = ["config_sha256", "frozen_config", "launched_at", "closed_at", "next_slot"]
+    filter_horizontal = ["classifier_models", "source_experiments"]
+    inlines = [CollaborationInline]
+    # The status changes only through the workspace's services (the actions below): launching freezes.
+    readonly_fields = ["status", "config_sha256", "frozen_config", "launched_at", "closed_at", "next_slot"]
     actions = ["launch", "close", "rescore_missing"]
 
     @admin.display(description=_("participants"))
@@ -53,34 +79,33 @@ class ExperimentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Launching froze the configuration: a live or closed study is changed by a new version.
         if obj and obj.status != Experiment.Status.DRAFT:
-            frozen = ["slug", "kind", "labels", "trial_plan", "opposite_map", "consent_text", "consent_version",
-                      "debrief_text", "photo_policy", "photo_retention_days", "show_feedback",
-                      "classifier_models", "ratings_per_photo", "ask_felt_guess"]
-            return [*self.readonly_fields, *frozen]
+            return [*self.readonly_fields, *FROZEN_FIELDS, *FROZEN_RELATIONS]  # what launching froze
         return self.readonly_fields
+
+    def _apply(self, request, queryset, service, done: str) -> None:
+        count = 0
+        for experiment in queryset:
+            try:
+                service(user=request.user, experiment=experiment)
+                count += 1
+            except ActionRefused as refused:
+                self.message_user(request, f"{experiment.slug}: {refused.message}", messages.ERROR)
+        self.message_user(request, ngettext("%d experiment %s.", "%d experiments %s.", count) % (count, done),
+                          messages.SUCCESS)
 
     @admin.action(description=_("Launch: freeze the configuration and accept participants"))
     def launch(self, request, queryset):
-        for experiment in queryset:
-            experiment.launch()
-        count = queryset.count()
-        self.message_user(request, ngettext("%d experiment launched.", "%d experiments launched.", count) % count,
-                          messages.SUCCESS)
+        self._apply(request, queryset, launch_experiment, _("launched"))
 
     @admin.action(description=_("Re-score: classify photos that an attached model has not classified yet"))
     def rescore_missing(self, request, queryset):
-        queued = sum(rescore(experiment, model) for experiment in queryset
-                     for model in experiment.classifier_models.all())
+        queued = sum(rescore(experiment, model) for experiment in queryset for model in experiment.frozen_models())
         self.message_user(request, ngettext("%d classification queued.", "%d classifications queued.", queued)
                           % queued, messages.SUCCESS)
 
     @admin.action(description=_("Close: stop accepting participants"))
     def close(self, request, queryset):
-        for experiment in queryset:
-            experiment.close()
-        count = queryset.count()
-        self.message_user(request, ngettext("%d experiment closed.", "%d experiments closed.", count) % count,
-                          messages.SUCCESS)
+        self._apply(request, queryset, close_experiment, _("closed"))
 
 
 class TrialInline(admin.TabularInline):
@@ -167,3 +192,16 @@ class RatingItemAdmin(ReadOnlyAdmin):
 class RatingQuotaAdmin(ReadOnlyAdmin):
     list_display = ["experiment", "photo", "assigned"]
     list_filter = ["experiment"]
+
+
+def view_on_site(request, content_type_id: int, object_id: str):
+    """Admin's "view on site" redirect, only for models the staff member may view in admin (404
+    otherwise, so it cannot be walked to learn what exists)."""
+    try:
+        content_type = ContentType.objects.get_for_id(content_type_id)
+    except ContentType.DoesNotExist:
+        raise Http404 from None
+    app, model = content_type.app_label, content_type.model
+    if not (request.user.has_perm(f"{app}.view_{model}") or request.user.has_perm(f"{app}.change_{model}")):
+        raise Http404
+    return contenttype_views.shortcut(request, content_type_id, object_id)

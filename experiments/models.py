@@ -60,14 +60,32 @@ def photo_upload_to(photo: "Photo", filename: str) -> str:
     return f"{secrets.token_hex(2)}/{secrets.token_hex(16)}.jpg"
 
 
+class Role(models.TextChoices):
+    """What a researcher may do with an experiment; each role includes the ones before it."""
+
+    VIEWER = "viewer", _("Viewer: read, report and export")
+    EDITOR = "editor", _("Editor: also edit and launch drafts")
+    OWNER = "owner", _("Owner: also close, delete and share")
+
+
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+
+
 class ExperimentQuerySet(models.QuerySet):
     def live(self):
         return self.filter(status=Experiment.Status.LIVE)
 
-    def for_researcher(self, user):
+    def for_researcher(self, user, role: str = Role.VIEWER):
+        """Experiments `user` holds at least `role` on (owners hold every role, superusers all experiments)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
         if user.is_superuser:
             return self.all()
-        return self.filter(Q(owner=user) | Q(collaborators=user)).distinct()
+        if role == Role.OWNER:
+            return self.filter(owner=user)
+        roles = [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role] and r != Role.OWNER]
+        shared = Collaboration.objects.filter(user=user, role__in=roles).values("experiment_id")
+        return self.filter(Q(owner=user) | Q(pk__in=shared))
 
 
 class Experiment(models.Model):
@@ -90,7 +108,7 @@ class Experiment(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PHOTO)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_experiments")
     collaborators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="shared_experiments"
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_experiments", through="Collaboration"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     labels = models.JSONField(default=default_labels, help_text=_("Expression categories, in display order."))
@@ -145,25 +163,32 @@ class Experiment(models.Model):
         return reverse("study_entry", args=[self.slug])
 
     def config(self) -> dict:
-        """Everything that defines what participants see and how photos are scored."""
-        return {
-            "slug": self.slug,
-            "kind": self.kind,
-            "labels": self.labels,
-            "trial_plan": self.trial_plan,
-            "opposite_map": self.opposite_map,
-            "consent_version": self.consent_version,
-            "consent_text": self.consent_text,
-            "debrief_text": self.debrief_text,
-            "photo_policy": self.photo_policy,
-            "photo_retention_days": self.photo_retention_days,
-            "show_feedback": self.show_feedback,
-            "ratings_per_photo": self.ratings_per_photo,
-            "photos_per_rater": self.photos_per_rater,
-            "attention_checks": self.attention_checks,
-            "ask_felt_guess": self.ask_felt_guess,
-            "classifier_models": sorted(m.sha256 for m in self.classifier_models.all()),
-        }
+        """What launching would freeze now: everything that defines what participants see and how
+        photos are scored and rated (FROZEN_FIELDS, the models' SHA-256s and the source studies' slugs)."""
+        config = {name: getattr(self, name) for name in FROZEN_FIELDS}
+        config["classifier_models"] = sorted(m.sha256 for m in self.classifier_models.all())
+        config["source_experiments"] = sorted(self.source_experiments.values_list("slug", flat=True))
+        return config
+
+    def effective_config(self) -> dict:
+        """THE accessor for "what is this study's value for X": the frozen configuration once launched
+        (a key frozen before it existed reads its documented default, FROZEN_DEFAULTS), the live fields
+        of a draft."""
+        if self.frozen_config is None:
+            return self.config()
+        return {**FROZEN_DEFAULTS, **self.frozen_config}
+
+    def frozen_models(self):
+        """The classifier models in force (by the SHA-256s frozen at launch)."""
+        shas = self.effective_config()["classifier_models"]
+        return ClassifierModel.objects.filter(sha256__in=shas) if shas is not None else self.classifier_models.all()
+
+    def frozen_sources(self):
+        """The photo studies a rating study rates (by the slugs frozen at launch)."""
+        slugs = self.effective_config()["source_experiments"]
+        if slugs is None:  # frozen before sources were part of the configuration: the relation as it stands
+            return self.source_experiments.all()
+        return Experiment.objects.filter(slug__in=slugs)
 
     @staticmethod
     def hash_config(config: dict) -> str:
@@ -172,7 +197,9 @@ class Experiment(models.Model):
 
     @transaction.atomic
     def launch(self) -> None:
-        """Freeze the configuration and stamp its SHA-256; a live experiment accepts participants."""
+        """Freeze the configuration and stamp its SHA-256; a live experiment accepts participants.
+
+        Call it through `experiments.workspace.services.launch_experiment`, which checks who may."""
         if self.status == self.Status.LIVE:
             return
         self.frozen_config = self.config()
@@ -192,6 +219,40 @@ class Experiment(models.Model):
         with transaction.atomic():
             Experiment.objects.filter(pk=self.pk).update(next_slot=F("next_slot") + 1)
             return Experiment.objects.values_list("next_slot", flat=True).get(pk=self.pk) - 1
+
+
+# The model fields launching freezes, as they are; config() adds the related models and source studies.
+FROZEN_FIELDS = (
+    "slug", "kind", "labels", "trial_plan", "opposite_map", "consent_version", "consent_text", "debrief_text",
+    "photo_policy", "photo_retention_days", "show_feedback", "ratings_per_photo", "photos_per_rater",
+    "attention_checks", "ask_felt_guess",
+)
+# What a study frozen before a key existed reads for it: the field's default; for the related objects
+# None, which means "the relation as it stands" (read-only on a launched study).
+FROZEN_DEFAULTS = {
+    **{name: Experiment._meta.get_field(name).get_default() for name in FROZEN_FIELDS},
+    "classifier_models": None,
+    "source_experiments": None,
+}
+FROZEN_RELATIONS = ("classifier_models", "source_experiments")
+
+
+class Collaboration(models.Model):
+    """A researcher other than the owner on an experiment, with their role (never Role.OWNER)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="collaborations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    role = models.CharField(max_length=10, choices=[(Role.VIEWER, Role.VIEWER.label), (Role.EDITOR, Role.EDITOR.label)],
+                            default=Role.EDITOR)
+
+    class Meta:
+        ordering = ["experiment", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "user"], name="one_role_per_researcher_and_experiment"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.role} on {self.experiment.slug}"
 
 
 class Participant(models.Model):
@@ -216,6 +277,12 @@ class Participant(models.Model):
     withdrawal_code = models.CharField(max_length=16, unique=True, default=new_withdrawal_code, editable=False)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.DIRECT)
     external_id = models.CharField(max_length=128, blank=True)
+    # A panel id arriving from a browser that does not hold its participant starts a new participant
+    # (a panel id identifies, it never authenticates); the id is kept here, not in the unique field.
+    repeated_external_id = models.CharField(
+        max_length=128, blank=True,
+        help_text=_("The panel id this participant arrived with, which had already started this study elsewhere."),
+    )
     external_study_id = models.CharField(max_length=128, blank=True)
     external_session_id = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image
 
 from fer_inference.decode import InvalidImage, decode_image
 
@@ -26,13 +27,15 @@ class PhotoRejected(Exception):
 
 
 def reencode_jpeg(data: bytes) -> tuple[bytes, int, int]:
-    """The photo as a fresh JPEG: EXIF, metadata and any trailing bytes are dropped."""
+    """The photo as a fresh JPEG of its pixels and nothing else: no EXIF, comment (COM), ICC profile,
+    XMP, PNG text or trailing bytes, since Pillow writes what `info` still holds."""
     try:
         image = decode_image(data, max_bytes=settings.PHOTO_MAX_BYTES, max_pixels=settings.PHOTO_MAX_PIXELS)
     except InvalidImage as exc:
         raise PhotoRejected(exc.code, exc.message) from exc
+    pixels_only = Image.frombytes("RGB", image.size, image.tobytes())
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=92)
+    pixels_only.save(buffer, "JPEG", quality=92)
     return buffer.getvalue(), image.width, image.height
 
 
@@ -60,7 +63,7 @@ def accept_photo(*, trial: Trial, data: bytes, source: str = Photo.Source.WEBCAM
             photo.save()
             trial.photo_submitted_at = timezone.now()
             trial.save(update_fields=["photo_submitted_at"])
-            queue_classifications(photo, trial.participant.experiment.classifier_models.all())
+            queue_classifications(photo, trial.participant.experiment.frozen_models())
     except IntegrityError:
         # A concurrent request for the same trial won the race: keep its photo, drop our file.
         discard_file(photo)

@@ -20,8 +20,11 @@ DEFAULT_RATE_LIMITS = {
     # Labs and classrooms put many participants behind one address: keep participant limits generous.
     "study_entry": {"rate": "60/m", "methods": ("GET",)},
     "study_capture": {"rate": "120/m", "methods": ("POST",)},
-    "login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
-    "admin:login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
+    # Per address only: a per-username limit would lock a researcher out from every address; the
+    # per-account lockout is django-axes' (username + address together, experiments/accounts.py).
+    "login": {"rate": "20/m", "methods": ("POST",)},
+    "admin:login": {"rate": "20/m", "methods": ("POST",)},
+    "password_reset": {"rate": "10/h", "methods": ("POST",)},
 }
 
 

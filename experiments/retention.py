@@ -1,22 +1,28 @@
 """Photo policy and storage hygiene: photos are kept only as long as the experiment says."""
 
+import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import Classification, Experiment, Photo, private_photo_storage
 
+JOB_ID_LENGTH = 22  # secrets.token_urlsafe(16), the prefix of every built export's file name
+
 
 def expired_photos(now=None):
     """Photos past their experiment's keep-N-days limit, and classified photos under 'delete once classified'."""
     now = now or timezone.now()
-    expired = Q(trial__participant__experiment__photo_policy=Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION) & ~Q(
-        classifications__status=Classification.Status.PENDING
-    )
-    keeping = Experiment.objects.filter(photo_policy=Experiment.PhotoPolicy.KEEP_DAYS)
-    for experiment_id, days in keeping.values_list("pk", "photo_retention_days"):
-        expired |= Q(trial__participant__experiment_id=experiment_id, created_at__lt=now - timedelta(days=days))
+    expired = Q(pk__in=[])
+    for experiment in Experiment.objects.filter(kind=Experiment.Kind.PHOTO):
+        config = experiment.effective_config()  # the policy participants consented to, frozen at launch
+        mine = Q(trial__participant__experiment_id=experiment.pk)
+        if config["photo_policy"] == Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION:
+            expired |= mine & ~Q(classifications__status=Classification.Status.PENDING)
+        elif config["photo_policy"] == Experiment.PhotoPolicy.KEEP_DAYS:
+            expired |= mine & Q(created_at__lt=now - timedelta(days=config["photo_retention_days"]))
     return Photo.objects.present().exclude(file="").filter(expired).distinct()
 
 
@@ -36,8 +42,28 @@ def stored_files(storage=private_photo_storage, folder="") -> set[str]:
     return names
 
 
+def orphan_export_files(now: float | None = None) -> list[Path]:
+    """Built export files that nothing will hand out or remove: past their day, of a job the cache no
+    longer knows (its file name starts with the job id), or of an experiment that is gone."""
+    from .workspace.jobs import JOB_SECONDS, export_root, get_job
+
+    now = now or time.time()
+    root = export_root()
+    experiments = {str(pk) for pk in Experiment.objects.values_list("pk", flat=True)}
+    orphans = []
+    for path in sorted(root.rglob("*")) if root.is_dir() else ():
+        if not path.is_file():
+            continue
+        job = get_job(path.name[:JOB_ID_LENGTH])
+        if (now - path.stat().st_mtime > JOB_SECONDS or path.parent.name not in experiments
+                or not job or job.get("file") != str(path)):
+            orphans.append(path)
+    return orphans
+
+
 def audit_storage() -> dict[str, list[str]]:
-    """Files without a row (to delete) and rows whose file is gone (data lost), both ways."""
+    """Files without a row (to delete) and rows whose file is gone (data lost), both ways; and export
+    files that should no longer exist."""
     try:
         on_disk = stored_files()
     except FileNotFoundError:
@@ -46,4 +72,5 @@ def audit_storage() -> dict[str, list[str]]:
     return {
         "files_without_rows": sorted(on_disk - set(expected)),
         "rows_without_files": sorted(f"photo {expected[name]}: {name}" for name in set(expected) - on_disk),
+        "orphan_exports": [str(path) for path in orphan_export_files()],
     }

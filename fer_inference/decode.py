@@ -16,9 +16,15 @@ import warnings
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})  # MPO: what many phones write (a JPEG + more frames)
+MULTI_FRAME_STILLS = frozenset({"MPO"})  # their first frame is the photo
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is ~ 48e6; webcams are far below this
+# A header may claim any size; decoding allocates it before reading the data. Real encoders, even on a
+# uniform image, stay under ~600 pixels per byte (WebP; JPEG ~60, PNG ~300), photos under 20, so a
+# header claiming more than this is refused before a pixel is decoded: memory stays a small multiple
+# of the upload, not of the claim.
+MAX_PIXELS_PER_BYTE = 1000
 
 MESSAGES = {
     "empty": "The photo is empty. Please try again.",
@@ -29,6 +35,8 @@ MESSAGES = {
     "Please use a JPEG, PNG or WebP picture.",
     "animated": "Animated images are not accepted. Please use a single still photo.",
     "too_many_pixels": "The photo has too many pixels{dimensions}. Please use a smaller photo.",
+    "implausible_size": "The photo is damaged: it claims to be far larger ({dimensions}) than its file could hold. "
+    "Please try again.",
     "truncated": "The photo did not arrive completely. Please try again.",
     "corrupt": "The photo is damaged and cannot be read. Please try again.",
 }
@@ -57,13 +65,15 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
             image = Image.open(io.BytesIO(data))
             if image.format not in ACCEPTED_FORMATS:
                 raise InvalidImage("unsupported_format", format=image.format or "this")
-            if getattr(image, "n_frames", 1) > 1:
+            if getattr(image, "n_frames", 1) > 1 and image.format not in MULTI_FRAME_STILLS:
                 raise InvalidImage("animated")
             width, height = image.size
-            # Checked from the header, before any pixel is decoded: the decompression-bomb guard.
+            # Checked from the header, before any pixel is decoded: the decompression-bomb guards.
             if width * height > max_pixels:
                 raise InvalidImage("too_many_pixels", dimensions=f" ({width} x {height})")
-            image.load()
+            if width * height > MAX_PIXELS_PER_BYTE * len(data):
+                raise InvalidImage("implausible_size", dimensions=f"{width} x {height}")
+            image.load()  # the first frame only: an MPO's others are never decoded
     except InvalidImage:
         raise
     except UnidentifiedImageError as error:

@@ -5,6 +5,7 @@ Celery tasks run in-process, photos in a private local folder. `.env.example` li
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -72,12 +73,14 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "csp",
+    "axes",
     "experiments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "experiments.middleware.RequestHygieneMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login (experiments/accounts.py)
 ]
 
 ROOT_URLCONF = "fer_study.urls"
@@ -123,6 +127,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username + address before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling in the database (works with Redis down), per username and address together, so
+# nobody can lock a researcher out from every address (https://django-axes.readthedocs.io/).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "experiments.accounts.login_username"
+AXES_CLIENT_IP_CALLABLE = "experiments.accounts.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Password reset mails: the console in development, SMTP from the environment in production (EMAIL_HOST
+# set); with neither the reset page says so instead of pretending to send.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "fer_study <noreply@localhost>")
+EMAIL_BACKEND = env("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend" if DEBUG
+    else "django.core.mail.backends.dummy.EmailBackend"
+)
+PASSWORD_RESET_BY_EMAIL = EMAIL_BACKEND != "django.core.mail.backends.dummy.EmailBackend"
+PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", "3/h")  # per e-mail address; per IP in RATE_LIMITS
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:experiment_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -145,7 +178,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "photos": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PHOTO_ROOT), "base_url": None},
+        # Owner-only on disk too: another account on the host reads no face.
+        "OPTIONS": {"location": str(PHOTO_ROOT), "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -160,7 +195,9 @@ PHOTO_X_ACCEL_PREFIX = env("PHOTO_X_ACCEL_PREFIX")
 EXPORT_ROOT = Path(env("EXPORT_ROOT", str(BASE_DIR / "private" / "exports")))
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024  # the photo step's whole request
+# Every other request body, anonymous or not, is refused over this before it is read (experiments/middleware.py).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
 
 # The analysis cache and export-job progress must be seen by every web and worker process, so with
 # a broker they share Redis; the embedded default keeps them in process memory.
@@ -179,8 +216,10 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None  # behind nginx, e.
 RATE_LIMITS = {
     "study_entry": {"rate": "60/m", "methods": ("GET",)},
     "study_capture": {"rate": "120/m", "methods": ("POST",)},
-    "login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
-    "admin:login": {"rate": "20/m", "methods": ("POST",), "per_username": "10/m"},
+    # Per address only: per-username lockouts are django-axes' (username + address together).
+    "login": {"rate": "20/m", "methods": ("POST",)},
+    "admin:login": {"rate": "20/m", "methods": ("POST",)},
+    "password_reset": {"rate": "10/h", "methods": ("POST",)},
 }
 
 # Celery (https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html).
@@ -210,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "enforce-photo-policies": {"task": "experiments.tasks.enforce_photo_policies", "schedule": 3600},
     "release-abandoned-rating-items": {"task": "experiments.ratings.tasks.release_abandoned_items", "schedule": 600},
+    "remove-expired-exports": {"task": "experiments.workspace.tasks.remove_expired_exports", "schedule": 3600},
 }
 # A rater idle this many seconds gives their unanswered photos back to other raters.
 RATING_ITEM_RELEASE_AFTER = env_int("RATING_ITEM_RELEASE_AFTER", 2 * 3600)

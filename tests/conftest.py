@@ -13,16 +13,21 @@ pytest_plugins = ["tests.browser_fixtures"]
 @pytest.fixture(autouse=True)
 def private_photo_storage(settings, tmp_path):
     """Photos of each test go to a temporary folder, never the developer's."""
+    photos = settings.STORAGES["photos"]
     settings.STORAGES = {
         **settings.STORAGES,
-        "photos": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "photos"), "base_url": None},
-        },
+        "photos": {**photos, "OPTIONS": {**photos["OPTIONS"], "location": str(tmp_path / "photos")}},
     }
     reset_photo_storage()
     yield tmp_path / "photos"
     reset_photo_storage()
+
+
+@pytest.fixture(autouse=True)
+def private_export_folder(settings, tmp_path):
+    """Background exports of each test go to a temporary folder."""
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    return settings.EXPORT_ROOT
 
 
 def reset_photo_storage():

@@ -15,13 +15,14 @@ PROBE = (
     "'serializer': s.CELERY_TASK_SERIALIZER, 'photo_url': s.STORAGES['photos']['OPTIONS']['base_url']}))"
 )
 SETTINGS_VARIABLES = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL",
-                      "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last one: set by the browser tests only
+                      "CACHE_URL", "EMAIL_HOST", "EMAIL_BACKEND",
+                      "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last one: set by the browser tests only
 
 
-def load_settings(**overrides):
+def load_settings(probe=PROBE, **overrides):
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     env.update(overrides, DJANGO_SETTINGS_MODULE="fer_study.settings")
-    return subprocess.run([sys.executable, "-c", "import django; django.setup(); " + PROBE],
+    return subprocess.run([sys.executable, "-c", "import django; django.setup(); " + probe],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 

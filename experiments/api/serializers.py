@@ -14,7 +14,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_models(self, experiment) -> list[dict]:
-        return [{"name": m.name, "version": m.version, "sha256": m.sha256} for m in experiment.classifier_models.all()]
+        return [{"name": m.name, "version": m.version, "sha256": m.sha256} for m in experiment.frozen_models()]
 
 
 class StatusCountsSerializer(serializers.Serializer):

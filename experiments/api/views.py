@@ -25,8 +25,7 @@ class ExperimentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Experiment.objects.none()  # for the schema; get_queryset is what counts
 
     def get_queryset(self):
-        return (Experiment.objects.for_researcher(self.request.user).select_related("owner")
-                .prefetch_related("classifier_models"))
+        return Experiment.objects.for_researcher(self.request.user).select_related("owner")
 
     def get_object(self):
         experiment = get_experiment_for(self.request.user, self.kwargs["slug"])
@@ -53,7 +52,7 @@ class ExperimentViewSet(viewsets.ReadOnlyModelViewSet):
         experiment = self.get_object()
         model = None
         if request.query_params.get("model"):
-            model = experiment.classifier_models.filter(name=request.query_params["model"]).first()
+            model = experiment.frozen_models().filter(name=request.query_params["model"]).first()
             if model is None:
                 raise Http404("No such model in this experiment.")
         try:

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 
 from fer_conditions import CONDITIONS
 
 from .csv_stream import neutralise
-from .sql import JSONNumber, code, text
+from .sql import JSONNumber, code, neutralised, text
 
 PARTICIPANT_CODE = "p{}"  # pseudonym built from the row id; never the participant's link code
 
@@ -45,6 +45,10 @@ class Column:
     constant: str = ""  # or a key of the export context, e.g. "config_sha256"
     convert: Callable[[Any], Any] | None = None
     constraints: dict = field(default_factory=dict)
+    neutralise: bool = False  # free text: formula-neutralised in CSV, raw in Parquet and frames
+
+    def source_for(self, *, csv: bool):
+        return neutralised(self.source) if csv and self.neutralise else self.source
 
     @property
     def computed_as(self) -> str:
@@ -54,8 +58,8 @@ class Column:
 
 
 def _text(name, description, lookup, **kw) -> Column:
-    return Column(name, "string", description, how=f"{lookup} (blank = missing; formula-neutralised)",
-                  source=text(lookup), **kw)
+    return Column(name, "string", description, how=f"{lookup} (blank = missing; formula-neutralised in CSV)",
+                  source=text(lookup), neutralise=True, **kw)
 
 
 def _number(name, type_, description, lookup, **kw) -> Column:
@@ -149,6 +153,9 @@ def participant_columns(*, external_ids: bool = False) -> list[Column]:
         _number("photos_for_rating", "boolean", "Consented to other people rating the photos.", "photos_for_rating"),
         _number("photos_for_publication", "boolean", "Consented to the photos being shared or published.",
                 "photos_for_publication"),
+        Column("repeats_a_panel_id", "boolean", "Arrived with a panel id that had already started this study in "
+               "another browser: a second start, recorded as a new participant.", how="repeated_external_id != ''",
+               source=ExpressionWrapper(~Q(repeated_external_id=""), output_field=BooleanField())),
         _number("slot", "integer", "Counterbalancing slot.", "slot"),
         Column("condition_order", "string", "Assigned condition sequence, space-separated.", how="condition_order",
                source=F("condition_order"), convert=_joined),
@@ -162,6 +169,8 @@ def participant_columns(*, external_ids: bool = False) -> list[Column]:
             _text("external_id", "Panel participant id (e.g. PROLIFIC_PID). Personal data.", "external_id"),
             _text("external_study_id", "Panel study id (e.g. STUDY_ID).", "external_study_id"),
             _text("external_session_id", "Panel session id (e.g. SESSION_ID).", "external_session_id"),
+            _text("repeated_external_id", "The panel id of a second start (see repeats_a_panel_id). Personal data.",
+                  "repeated_external_id"),
         ]
     columns += [
         Column("experiment", "string", "Slug of the experiment.", constant="experiment"),
@@ -171,24 +180,28 @@ def participant_columns(*, external_ids: bool = False) -> list[Column]:
     return columns
 
 
-def constants_of(columns: Sequence[Column], context: dict) -> dict[str, Any]:
-    """Values fixed for the whole export, neutralised once here (they are text a researcher typed)."""
+def constants_of(columns: Sequence[Column], context: dict, *, csv: bool = True) -> dict[str, Any]:
+    """Values fixed for the whole export; for CSV neutralised once here (they are text a researcher typed)."""
     return {
-        c.name: neutralise(context[c.constant]) if isinstance(context[c.constant], str) else context[c.constant]
+        c.name: neutralise(context[c.constant]) if csv and isinstance(context[c.constant], str)
+        else context[c.constant]
         for c in columns if c.constant
     }
 
 
-def row_maker(columns: Sequence[Column], context: dict) -> tuple[list, Callable[[tuple], tuple]]:
-    """The expressions to fetch, and a function turning one fetched tuple into the row of cells.
+def row_maker(columns: Sequence[Column], context: dict, *, csv: bool = False) -> tuple[list, Callable[[tuple], tuple]]:
+    """The expressions to fetch, and a function turning one fetched tuple into the row of cells;
+    text is formula-neutralised for CSV only.
 
     >>> cols = [Column("a", "string", "", source="x"), Column("b", "string", "", constant="k")]
-    >>> sources, make = row_maker(cols, {"k": "=K"})
+    >>> sources, make = row_maker(cols, {"k": "=K"}, csv=True)
     >>> sources, make(("X",))
     (['x'], ('X', "'=K"))
+    >>> row_maker(cols, {"k": "=K"})[1](("X",))
+    ('X', '=K')
     """
-    constants = constants_of(columns, context)
-    sources = [c.source for c in columns if not c.constant]
+    constants = constants_of(columns, context, csv=csv)
+    sources = [c.source_for(csv=csv) for c in columns if not c.constant]
     fetched = [c for c in columns if not c.constant]
     if all(c.constant for c in columns[len(fetched):]) and not any(c.convert for c in fetched):
         tail = tuple(constants[c.name] for c in columns[len(fetched):])

@@ -13,21 +13,29 @@ from django.db.models.expressions import Case, When
 from django.db.models.functions import Cast, Concat, NullIf, Substr
 from django.db.models.lookups import In
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: what a spreadsheet may run
+from .csv_stream import FORMULA_STARTS, INVISIBLE_PREFIX  # OWASP CSV injection: what a spreadsheet may run
+
+
+class LTrimChars(Func):
+    """LTRIM(text, characters): the same two-argument function on SQLite and PostgreSQL."""
+
+    function = "LTRIM"
+    output_field = TextField()
 
 
 def neutralised(expression):
-    """Text with a leading apostrophe when it starts like a spreadsheet formula."""
+    """Text with a leading apostrophe when it starts like a spreadsheet formula, as `csv_stream.neutralise`."""
     expression = F(expression) if isinstance(expression, str) else expression
+    first = Substr(LTrimChars(expression, Value(INVISIBLE_PREFIX)), 1, 1)
     return Case(
-        When(In(Substr(expression, 1, 1), list(FORMULA_STARTS)), then=Concat(Value("'"), expression)),
+        When(In(first, list(FORMULA_STARTS)), then=Concat(Value("'"), expression)),
         default=expression, output_field=TextField(),
     )
 
 
 def text(lookup: str):
-    """A text cell: blank becomes missing, formulas are neutralised."""
-    return neutralised(NullIf(F(lookup), Value("")))
+    """A text cell as stored: blank becomes missing (CSV output neutralises it, see `neutralised`)."""
+    return NullIf(F(lookup), Value(""), output_field=TextField())
 
 
 def code(lookup: str, prefix: str = "p"):

@@ -33,7 +33,7 @@ COPY_PIECE = 256 * 1024
 
 def default_model(experiment: Experiment) -> ClassifierModel | None:
     """The model an export or report is about unless one is named: the experiment's first."""
-    return experiment.classifier_models.order_by("-is_default", "name").first()
+    return experiment.frozen_models().order_by("-is_default", "name").first()
 
 
 def context_for(experiment: Experiment, model: ClassifierModel | None = None) -> dict:
@@ -74,8 +74,8 @@ def participant_queryset(experiment: Experiment):
     return Participant.objects.filter(experiment=experiment).order_by("id")
 
 
-def _rows(queryset, columns: list[Column], context: dict, chunk_size: int) -> Iterator[tuple]:
-    sources, make = row_maker(columns, context)
+def _rows(queryset, columns: list[Column], context: dict, chunk_size: int, *, csv: bool = False) -> Iterator[tuple]:
+    sources, make = row_maker(columns, context, csv=csv)
     return map(make, queryset.values_list(*sources).iterator(chunk_size=chunk_size))
 
 
@@ -84,19 +84,19 @@ def _csv(queryset, columns: list[Column], context: dict, chunk_size: int = CHUNK
     names = [c.name for c in columns]
     fetched = [c for c in columns if not c.constant]
     if any(c.convert for c in fetched) or any(c.constant for c in columns[:len(fetched)]):
-        return csv_lines(names, _rows(queryset, columns, context, chunk_size))
+        return csv_lines(names, _rows(queryset, columns, context, chunk_size, csv=True))
     constants = constants_of(columns, context)
     if connections[queryset.db].vendor == "postgresql" and not any(c.type == "boolean" for c in columns):
-        sources = [c.source for c in fetched] + [Value(constants[c.name]) for c in columns[len(fetched):]]
+        sources = [c.source_for(csv=True) for c in fetched] + [Value(constants[c.name]) for c in columns[len(fetched):]]
         return chain([header_line(names)], _copy_csv(queryset.values_list(*sources)))
     suffix = "".join("," + quote_cell(constants[c.name]) for c in columns[len(fetched):])
-    line = CsvLine(*[CsvCell(c.source, c.type) for c in fetched])
+    line = CsvLine(*[CsvCell(c.source_for(csv=True), c.type) for c in fetched])
     lines = queryset.annotate(_csv_line=line).values_list("_csv_line", flat=True).iterator(chunk_size=chunk_size)
     return joined_lines(names, lines, suffix=suffix)
 
 
 def labels_of(experiment: Experiment) -> list[str]:
-    return list((experiment.frozen_config or {}).get("labels") or experiment.labels)
+    return list(experiment.effective_config()["labels"])
 
 
 def _copy_csv(queryset) -> Iterator[str]:

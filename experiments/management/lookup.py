@@ -13,7 +13,7 @@ def experiment_and_model(slug: str, model_name: str | None) -> tuple[Experiment,
         raise CommandError(f"No experiment with slug {slug!r}.") from None
     if not model_name:
         return experiment, None
-    model = experiment.classifier_models.filter(name=model_name).first()
+    model = experiment.frozen_models().filter(name=model_name).first()
     if model is None:
         raise CommandError(f"{model_name!r} is not a model of this experiment.")
     return experiment, model

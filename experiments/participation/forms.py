@@ -29,6 +29,19 @@ def scale(low: int, high: int) -> list[tuple[int, str]]:
     return [(value, str(value)) for value in range(low, high + 1)]
 
 
+# Client clock readings are milliseconds since the epoch (Date.now()); anything outside 2000-2100 is
+# not a reading from a working clock, and would not fit the database's integers downstream.
+EPOCH_MS_MIN, EPOCH_MS_MAX = 946_684_800_000, 4_102_444_800_000
+CLOCK_ERROR = _("The page's clock reading was not valid. Please reload the page and try again.")
+
+
+def clock_reading(**kwargs) -> forms.IntegerField:
+    """A Date.now() value sent by the page, optional, bounded to a plausible clock."""
+    return forms.IntegerField(required=False, min_value=EPOCH_MS_MIN, max_value=EPOCH_MS_MAX,
+                              error_messages={"min_value": CLOCK_ERROR, "max_value": CLOCK_ERROR,
+                                              "invalid": CLOCK_ERROR}, **kwargs)
+
+
 class ConsentForm(forms.Form):
     photos_for_research = forms.BooleanField(
         label=_("My photos may be used for this research."),
@@ -90,10 +103,10 @@ class CaptureForm(forms.Form):
     )
     source = forms.ChoiceField(choices=Photo.Source.choices, required=False)
     # Client clock readings in milliseconds since the epoch (Date.now()), recorded as sent.
-    page_shown_ms = forms.IntegerField(required=False, min_value=0)
-    countdown_started_ms = forms.IntegerField(required=False, min_value=0)
-    captured_ms = forms.IntegerField(required=False, min_value=0)
-    submitted_ms = forms.IntegerField(required=False, min_value=0)
+    page_shown_ms = clock_reading()
+    countdown_started_ms = clock_reading()
+    captured_ms = clock_reading()
+    submitted_ms = clock_reading()
     retakes = forms.IntegerField(required=False, min_value=0, max_value=1000)
 
     TIMING_FIELDS = ("page_shown_ms", "countdown_started_ms", "captured_ms", "submitted_ms", "retakes")
@@ -146,8 +159,8 @@ class RatingForm(forms.Form):
         label=_("How sure are you?"), choices=scale(1, 7), coerce=int, widget=forms.RadioSelect
     )
     # Client clock readings in milliseconds since the epoch (Date.now()), recorded as sent.
-    shown_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    answered_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    shown_ms = clock_reading(widget=forms.HiddenInput)
+    answered_ms = clock_reading(widget=forms.HiddenInput)
 
     TIMING_FIELDS = ("shown_ms", "answered_ms")
 

@@ -35,11 +35,6 @@ class OutOfStep(Exception):
         self.participant = participant
 
 
-def study_config(experiment: Experiment) -> dict:
-    """What participants see: the configuration frozen at launch (the one stamped on exports)."""
-    return experiment.frozen_config or experiment.config()
-
-
 def time_key(position: Position) -> str:
     return position.step if position.index is None else f"trial{position.number}.{position.step}"
 
@@ -52,29 +47,26 @@ def enroll(
     external_study_id: str = "",
     external_session_id: str = "",
 ) -> Participant:
-    """A new participant at the consent step, or the one this panel id already has (it resumes)."""
+    """A new participant at the consent step.
+
+    A panel id never resumes anyone here (the caller resumes the participant its browser session
+    holds): one that already started this study makes a new participant that records the id as
+    repeated, exactly as a first arrival would look, so that ids cannot be tried to learn who took part.
+    """
     if experiment.status != Experiment.Status.LIVE:
         raise NotAdmitting(experiment.slug)
-    if external_id:
-        returning = experiment.participants.filter(external_id=external_id).first()
-        if returning:
-            return returning
     if experiment.kind == Experiment.Kind.RATING and not assignment.has_photos_to_rate(experiment):
         raise NotAdmitting(experiment.slug)
-    try:
-        with transaction.atomic():
-            return Participant.objects.create(
-                experiment=experiment,
-                source=source,
-                external_id=external_id,
-                external_study_id=external_study_id,
-                external_session_id=external_session_id,
-                step=steps.CONSENT,
-                step_times={steps.CONSENT: timezone.now().isoformat()},
-            )
-    except IntegrityError:
-        # The same panel id arrived twice at once; the unique constraint let one in.
-        return experiment.participants.get(external_id=external_id)
+    fields = {"experiment": experiment, "source": source, "external_study_id": external_study_id,
+              "external_session_id": external_session_id, "step": steps.CONSENT,
+              "step_times": {steps.CONSENT: timezone.now().isoformat()}}
+    if external_id and not experiment.participants.filter(external_id=external_id).exists():
+        try:
+            with transaction.atomic():
+                return Participant.objects.create(external_id=external_id, **fields)
+        except IntegrityError:
+            pass  # the same panel id arrived twice at once and the other one got it
+    return Participant.objects.create(repeated_external_id=external_id, **fields)
 
 
 @contextmanager
@@ -126,7 +118,7 @@ def consent(
     participants in the rater's browser session, whose photos the rater must not see.
     """
     with at_position(participant, Position(steps.CONSENT)) as p:
-        config = study_config(p.experiment)
+        config = p.experiment.effective_config()
         slot = p.experiment.take_slot()  # also locks the experiment row: raters are assigned one at a time
         seed = secrets.randbits(48)
         if steps.is_rater(p):
@@ -167,8 +159,8 @@ def decline(*, participant: Participant) -> Participant:
         now = timezone.now()
         p.status = Participant.Status.DECLINED
         p.step = steps.DECLINED
-        p.consent_version = study_config(p.experiment)["consent_version"]
-        p.external_id = p.external_study_id = p.external_session_id = ""
+        p.consent_version = p.experiment.effective_config()["consent_version"]
+        p.external_id = p.external_study_id = p.external_session_id = p.repeated_external_id = ""
         p.step_times = {steps.DECLINED: now.isoformat()}
         p.save()
         return p
@@ -192,7 +184,7 @@ def record_felt(
         trial.target = conditions.target_expression(
             trial.condition,
             felt=felt,
-            opposite_map=study_config(p.experiment)["opposite_map"],
+            opposite_map=p.experiment.effective_config()["opposite_map"],
             assigned=trial.assigned_expression,
         )
         trial.felt_reported_at = timezone.now()
@@ -267,9 +259,13 @@ def complete(*, participant: Participant) -> bool:
 
 
 def withdraw(*, participant: Participant) -> Participant:
-    """Delete everything the participant gave (photo files first) and keep a stub that says so."""
+    """Delete everything the participant gave (photo files first) and keep a stub that says so; built
+    export files that may hold them go once this commits (`invalidate_exports`)."""
+    from ..workspace.jobs import invalidate_exports
+
     with transaction.atomic():
         p = Participant.objects.select_for_update().get(pk=participant.pk)
+        transaction.on_commit(lambda: invalidate_exports([p.experiment_id]))
         for photo in Photo.objects.filter(trial__participant=p):
             photo.delete_file()
         # Cascades to photo rows, their classifications and any ratings of them.
@@ -279,7 +275,7 @@ def withdraw(*, participant: Participant) -> Participant:
         p.status = Participant.Status.WITHDRAWN
         p.step = steps.WITHDRAWN
         p.withdrawn_at = timezone.now()
-        p.external_id = p.external_study_id = p.external_session_id = ""
+        p.external_id = p.external_study_id = p.external_session_id = p.repeated_external_id = ""
         p.consent_version = p.consented_at = None
         p.photos_for_research = p.photos_for_rating = p.photos_for_publication = False
         p.slot = p.order_seed = p.completed_at = None

@@ -45,7 +45,7 @@ def is_posed(participant: Participant, trial: Trial | None) -> bool:
 
 
 def shows_feedback(participant: Participant, trial: Trial | None) -> bool:
-    return participant.experiment.show_feedback
+    return participant.experiment.effective_config()["show_feedback"]
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,19 @@
 
 Pages are never cached, so back and reload ask the server again and land on the current step. The
 Content-Security-Policy comes from settings; nothing here is inline, so the strict policy holds.
+
+Who is who: the public code in /p/<code>/ is the participant's credential. Opening any page under it
+(the personal link first of all, shown on every page to bookmark) binds it to the browser's session;
+only a session that holds the participant may POST answers, a photo or `stop`. A panel id
+(PROLIFIC_PID, pid) is only an identifier: it resumes the participant its session already holds, and
+anywhere else starts a new participant exactly as an unknown id would (`services.enroll`).
 """
 
 from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -40,9 +47,26 @@ def wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def session_key(experiment: Experiment) -> str:
+    return f"study:{experiment.slug}"
+
+
 def remember(request: HttpRequest, participant: Participant) -> None:
     """The Django session remembers the participant per study, so the entry link resumes."""
-    request.session[f"study:{participant.experiment.slug}"] = participant.public_code
+    request.session[session_key(participant.experiment)] = participant.public_code
+
+
+def holds(request: HttpRequest, participant: Participant) -> bool:
+    return request.session.get(session_key(participant.experiment)) == participant.public_code
+
+
+def not_holding(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """A POST for a participant this browser never opened: nothing changes."""
+    message = _("This browser has not opened this study's personal link. Open your personal link to continue.")
+    if wants_json(request):
+        return JsonResponse({"ok": False, "error": message, "next": steps.url_for(participant)}, status=403)
+    return render(request, "study/not_holding.html", {"message": message, "link": steps.url_for(participant)},
+                  status=403)
 
 
 def elsewhere(request: HttpRequest, participant: Participant, asked: Position) -> HttpResponse:
@@ -63,6 +87,8 @@ def study_step(step_name: str):
         @never_cache
         def wrapper(request, code: str, number: int | None = None):
             participant = get_object_or_404(Participant.objects.select_related("experiment"), public_code=code)
+            if request.method == "POST" and not holds(request, participant):
+                return not_holding(request, participant)
             remember(request, participant)
             asked = Position(step_name, None if number is None else number - 1)
             if steps.current_position(participant) != asked:
@@ -85,9 +111,10 @@ def study_step(step_name: str):
 def page(request, template: str, participant: Participant, trial=None, status: int = 200, **context):
     experiment = participant.experiment
     context.update(
+        personal_link=request.build_absolute_uri(reverse("study_resume", args=[participant.public_code])),
         participant=participant,
         experiment=experiment,
-        config=services.study_config(experiment),
+        config=experiment.effective_config(),
         trial=trial,
         trial_count=len(participant.condition_order),
         target_name=label_name(trial.target) if trial and trial.target else "",
@@ -109,23 +136,34 @@ def recruitment(query) -> dict:
     return {}
 
 
+def not_open(request, experiment: Experiment | None) -> HttpResponse:
+    """A study that takes no one. A draft, or no such study, look alike (404) to all but its researchers."""
+    if experiment is not None and experiment.status == Experiment.Status.DRAFT:
+        if not Experiment.objects.for_researcher(request.user).filter(pk=experiment.pk).exists():
+            experiment = None
+    status = 404 if experiment is None or experiment.status == Experiment.Status.DRAFT else 200
+    return render(request, "study/not_open.html", {"experiment": experiment}, status=status)
+
+
+def same_panel_id(participant: Participant, panel: dict) -> bool:
+    return not panel or panel["external_id"] in (participant.external_id, participant.repeated_external_id)
+
+
 @never_cache
 @require_http_methods(["GET"])
 def entry(request, slug: str):
-    """The study link: resume the returning participant, or admit a new one to a live study."""
-    experiment = get_object_or_404(Experiment, slug=slug)
+    """The study link: resume the participant this browser holds, or admit a new one to a live study."""
+    experiment = Experiment.objects.filter(slug=slug).first()
+    if experiment is None:
+        return not_open(request, None)
     panel = recruitment(request.GET)
-    participant = None
-    if panel:
-        participant = experiment.participants.filter(external_id=panel["external_id"]).first()
-    else:
-        code = request.session.get(f"study:{slug}")
-        participant = experiment.participants.filter(public_code=code).first() if code else None
-    if participant is None:
+    code = request.session.get(session_key(experiment))
+    participant = experiment.participants.filter(public_code=code).first() if code else None
+    if participant is None or not same_panel_id(participant, panel):
         try:
             participant = services.enroll(experiment=experiment, **panel)
         except services.NotAdmitting:
-            return render(request, "study/not_open.html", {"experiment": experiment})
+            return not_open(request, experiment)
     remember(request, participant)
     return redirect(steps.url_for(participant))
 
@@ -178,7 +216,7 @@ def camera(request, participant, trial):
 
 @study_step(steps.FELT)
 def felt(request, participant, trial):
-    form = FeltForm(request.POST or None, labels=services.study_config(participant.experiment)["labels"])
+    form = FeltForm(request.POST or None, labels=participant.experiment.effective_config()["labels"])
     if request.method == "POST" and form.is_valid():
         services.record_felt(participant=participant, index=trial.index, **form.cleaned_data)
         return redirect(steps.url_for(participant, Position(steps.INSTRUCTION, trial.index)))
@@ -256,7 +294,7 @@ def rate(request, participant, item):
     if not rating_services.photo_is_available(item):  # withdrawn or deleted since it was assigned
         arrived = rating_services.skip_unavailable(participant=participant, index=item.index)
         return redirect(steps.url_for(participant, arrived))
-    config = services.study_config(participant.experiment)
+    config = participant.experiment.effective_config()
     check = item.kind == RatingItem.Kind.INSTRUCTION_CHECK
     form = RatingForm(request.POST or None, labels=config["labels"], ask_felt_guess=config["ask_felt_guess"],
                       check=check)
@@ -303,6 +341,9 @@ def stop(request, code: str):
     participant = get_object_or_404(Participant.objects.select_related("experiment"), public_code=code)
     if participant.status in (Participant.Status.WITHDRAWN, Participant.Status.DECLINED):
         return redirect(steps.url_for(participant))
+    if request.method == "POST" and not holds(request, participant):
+        return not_holding(request, participant)
+    remember(request, participant)
     if request.method == "POST":
         services.withdraw(participant=participant)
         return redirect(steps.url_for(participant, Position(steps.WITHDRAWN)))

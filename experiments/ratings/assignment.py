@@ -35,9 +35,8 @@ INSTRUCTION_CHECK = RatingItem.Kind.INSTRUCTION_CHECK
 
 
 def setting(experiment: Experiment, name: str):
-    """A value of the configuration frozen at launch (the field's value for studies frozen before it existed)."""
-    frozen = experiment.frozen_config or {}
-    return frozen[name] if name in frozen else getattr(experiment, name)
+    """A value of the study's configuration in force (`Experiment.effective_config`)."""
+    return experiment.effective_config()[name]
 
 
 def eligible_photos(rating_experiment: Experiment) -> QuerySet[Photo]:
@@ -48,7 +47,7 @@ def eligible_photos(rating_experiment: Experiment) -> QuerySet[Photo]:
         .exclude(file="")
         .filter(
             Exists(face_found),
-            trial__participant__experiment__in=rating_experiment.source_experiments.all(),
+            trial__participant__experiment__in=rating_experiment.frozen_sources(),
             trial__participant__photos_for_rating=True,
         )
         .exclude(trial__participant__status__in=[Participant.Status.WITHDRAWN, Participant.Status.DECLINED])
@@ -58,9 +57,9 @@ def eligible_photos(rating_experiment: Experiment) -> QuerySet[Photo]:
 def own_participants(rater: Participant, own_codes: Collection[str] = ()) -> QuerySet[Participant]:
     """Photo participants who are this rater: same recruitment id, or remembered by the same browser."""
     same_person = Q(public_code__in=list(own_codes))
-    if rater.external_id:
-        same_person |= Q(external_id=rater.external_id)
-    return Participant.objects.filter(same_person, experiment__in=rater.experiment.source_experiments.all())
+    for panel_id in {rater.external_id, rater.repeated_external_id} - {""}:
+        same_person |= Q(external_id=panel_id) | Q(repeated_external_id=panel_id)
+    return Participant.objects.filter(same_person, experiment__in=rater.experiment.frozen_sources())
 
 
 def open_photos(rating_experiment: Experiment) -> QuerySet[Photo]:

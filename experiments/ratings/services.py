@@ -23,14 +23,19 @@ def photo_is_available(item: RatingItem) -> bool:
     return photo is not None and photo.deleted_at is None and bool(photo.file)
 
 
+MAX_RESPONSE_MS = 24 * 3600 * 1000  # longer than a day is not a response time: recorded as unknown
+
+
 def _response_ms(client_timings: dict, shown_at: datetime | None, now: datetime) -> int | None:
-    """The client's own measure (shown → answered) when sent, else the server's."""
+    """The client's own measure (shown → answered) when sent, else the server's; None beyond a day."""
     shown_ms, answered_ms = client_timings.get("shown_ms"), client_timings.get("answered_ms")
     if shown_ms is not None and answered_ms is not None and answered_ms >= shown_ms:
-        return answered_ms - shown_ms
-    if shown_at is not None:
-        return int((now - shown_at).total_seconds() * 1000)
-    return None
+        measured = answered_ms - shown_ms
+    elif shown_at is not None:
+        measured = int((now - shown_at).total_seconds() * 1000)
+    else:
+        return None
+    return measured if measured <= MAX_RESPONSE_MS else None
 
 
 def record_answer(

@@ -2,10 +2,11 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 import fer_conditions as conditions
-from experiments.models import ClassifierModel, Experiment
+from experiments.models import ClassifierModel, Collaboration, Experiment, Role
 from fer_inference import CANONICAL_LABELS
 
 RESERVED_SLUGS = {"new"}  # workspace URLs that an experiment slug would shadow
@@ -21,10 +22,13 @@ class ExperimentForm(forms.ModelForm):
         help_text=_("One 'felt: opposite' per line, for every label."),
         initial="\n".join(f"{k}: {v}" for k, v in conditions.DEFAULT_OPPOSITES.items()),
     )
-    collaborators = forms.ModelMultipleChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), required=False,
-        widget=forms.CheckboxSelectMultiple,
+    # Typed, never listed: a researcher must not be shown every account on the site.
+    collaborators_text = forms.CharField(
+        label=_("Collaborators"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: a username or e-mail address of an existing account, then 'editor' (edit and "
+                    "launch drafts; the default) or 'viewer' (read, report and export)."),
     )
+    # Registered by admins after a behaviour check: the lab's shared models, open to every researcher.
     classifier_models = forms.ModelMultipleChoiceField(
         queryset=ClassifierModel.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
     )
@@ -34,29 +38,37 @@ class ExperimentForm(forms.ModelForm):
         fields = [
             "title", "slug", "kind", "consent_text", "consent_version", "debrief_text",
             "completion_code", "completion_url", "return_url", "photo_policy", "photo_retention_days",
-            "show_feedback", "classifier_models", "collaborators", "source_experiments", "ratings_per_photo",
+            "show_feedback", "classifier_models", "source_experiments", "ratings_per_photo",
             "photos_per_rater", "attention_checks", "ask_felt_guess",
         ]
         widgets = {"consent_text": forms.Textarea(attrs={"rows": 6}), "debrief_text": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args, owner=None, **kwargs):
+    def __init__(self, *args, user=None, owner=None, can_share: bool = True, **kwargs):
+        """`user` is the acting researcher: every related object offered and accepted is one they may
+        see. `owner` owns the experiment saved (the acting user for a new one); only an owner shares."""
         super().__init__(*args, **kwargs)
-        self.owner = owner
+        self.user, self.owner = user, owner or user
+        # A saved experiment, or the unsaved copy that becomes a launched study's next version: its plan,
+        # labels and opposites are the ones to start from, not the defaults.
+        existing = bool(self.instance.pk or self.instance.slug)
         for condition in conditions.CONDITIONS:
             self.fields[f"plan_{condition}"] = forms.IntegerField(
                 label=_("%(condition)s trials") % {"condition": condition.capitalize()}, min_value=0, max_value=50,
-                initial=self.instance.trial_plan.get(condition, 0) if self.instance.pk
+                initial=self.instance.trial_plan.get(condition, 0) if existing
                 else conditions.DEFAULT_TRIAL_PLAN.get(condition, 0),
             )
-        if owner is not None:
-            self.fields["collaborators"].queryset = self.fields["collaborators"].queryset.exclude(pk=owner.pk)
-        # A rating study may rate photos only from photo studies its researcher can see.
-        sources = Experiment.objects.filter(kind=Experiment.Kind.PHOTO)
+        # A rating study rates photos only of launched photo studies the acting researcher can open.
         self.fields["source_experiments"].queryset = (
-            sources.for_researcher(owner) if owner is not None else sources.none()
-        ).exclude(pk=self.instance.pk or None)
+            Experiment.objects.for_researcher(user).filter(kind=Experiment.Kind.PHOTO)
+            .exclude(status=Experiment.Status.DRAFT).exclude(pk=self.instance.pk or None).order_by("slug")
+        )
         self.fields["source_experiments"].required = False
-        if self.instance.pk:
+        if not can_share:
+            del self.fields["collaborators_text"]
+        elif self.instance.pk:
+            self.fields["collaborators_text"].initial = "\n".join(
+                f"{c.user.get_username()} {c.role}" for c in self.instance.collaborations.select_related("user"))
+        if existing:
             self.fields["labels_text"].initial = ", ".join(self.instance.labels)
             opposites = self.instance.opposite_map.items()
             self.fields["opposites_text"].initial = "\n".join(f"{k}: {v}" for k, v in opposites)
@@ -82,6 +94,36 @@ class ExperimentForm(forms.ModelForm):
                 % {"unknown": ", ".join(unknown), "known": ", ".join(CANONICAL_LABELS)}
             )
         return labels
+
+    def clean_collaborators_text(self) -> dict:
+        """{user: role} from the typed lines; every name must be an existing, active account."""
+        users = get_user_model().objects.filter(is_active=True)
+        chosen, unknown = {}, []
+        for line in self.cleaned_data["collaborators_text"].splitlines():
+            name, _sep, role = line.strip().partition(" ")
+            role = role.strip().lower() or Role.EDITOR
+            if not name:
+                continue
+            if role not in (Role.EDITOR, Role.VIEWER):
+                raise forms.ValidationError(_("'%(role)s' is not a role: use editor or viewer.") % {"role": role})
+            match = users.filter(Q(username=name) | Q(email__iexact=name)).first() if "@" in name else \
+                users.filter(username=name).first()
+            if match is None:
+                unknown.append(name)
+            elif match != self.owner:
+                chosen[match] = role
+        if unknown:
+            raise forms.ValidationError(_("No account called: %(names)s.") % {"names": ", ".join(unknown)})
+        return chosen
+
+    def clean_source_experiments(self):
+        """The sources chosen, plus any already attached that the acting user cannot see (they can
+        neither see nor remove those; launching re-checks them against whoever launches)."""
+        chosen = set(self.cleaned_data["source_experiments"])
+        if self.instance.pk:
+            offered = self.fields["source_experiments"].queryset
+            chosen |= set(self.instance.source_experiments.exclude(pk__in=offered.values("pk")))
+        return sorted(chosen, key=lambda e: e.slug)
 
     def clean(self):
         data = super().clean()
@@ -121,4 +163,13 @@ class ExperimentForm(forms.ModelForm):
         if commit:
             experiment.save()
             self.save_m2m()
+            self.save_collaborators(experiment)
         return experiment
+
+    def save_collaborators(self, experiment: Experiment) -> None:
+        if "collaborators_text" not in self.fields:
+            return
+        chosen = self.cleaned_data["collaborators_text"]
+        experiment.collaborations.exclude(user__in=list(chosen)).delete()
+        for user, role in chosen.items():
+            Collaboration.objects.update_or_create(experiment=experiment, user=user, defaults={"role": role})

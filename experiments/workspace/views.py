@@ -29,11 +29,12 @@ import fer_conditions as conditions
 from experiments.audit import log_access
 from experiments.exports.files import EXPORT_NAMES, UnknownExport, export_file
 from experiments.exports.tidy import default_model
-from experiments.models import AccessLog, Classification, Experiment, Photo
+from experiments.models import AccessLog, Classification, Experiment, Photo, Role
 
-from .access import get_experiment_for, get_photo_for
+from .access import get_experiment_for, get_photo_for, role_of
 from .forms import ExperimentForm
 from .monitoring import status_counts
+from .services import ActionRefused, close_experiment, launch_experiment
 
 PRIVATE = "private, no-store"
 
@@ -43,7 +44,7 @@ def _model_for(request, experiment):
     name = request.GET.get("model")
     if not name:
         return default_model(experiment)
-    return get_object_or_404(experiment.classifier_models, name=name)
+    return get_object_or_404(experiment.frozen_models(), name=name)
 
 
 def _private(response):
@@ -64,7 +65,7 @@ def experiment_list(request):
 
 @login_required
 def experiment_create(request):
-    form = ExperimentForm(request.POST or None, owner=request.user)
+    form = ExperimentForm(request.POST or None, user=request.user)
     if form.is_valid():
         experiment = form.save()
         messages.success(request, _("Experiment created as a draft."))
@@ -75,13 +76,19 @@ def experiment_create(request):
 @login_required
 def experiment_detail(request, slug):
     experiment = get_experiment_for(request.user, slug)
+    role = role_of(request.user, experiment)
     return render(request, "workspace/experiment_detail.html", {
         "experiment": experiment,
-        "config": experiment.frozen_config or experiment.config(),
+        "config": experiment.effective_config(),
         "export_names": EXPORT_NAMES,
         "job_names": ("trials.csv", "trials.parquet", "photos.zip"),
-        "models": experiment.classifier_models.all(),
-        "is_owner": experiment.owner_id == request.user.pk or request.user.is_superuser,
+        "models": experiment.frozen_models(),
+        # Only the sources this researcher may open are named; launching checks the rest.
+        "sources": experiment.frozen_sources().filter(pk__in=Experiment.objects.for_researcher(request.user))
+        if experiment.kind == Experiment.Kind.RATING else None,
+        "role": role,
+        "can_edit": role in (Role.EDITOR, Role.OWNER),
+        "is_owner": role == Role.OWNER,
     })
 
 
@@ -96,20 +103,24 @@ def _next_version_slug(slug: str) -> str:
 @login_required
 def experiment_edit(request, slug):
     """A draft is edited in place; a launched experiment is frozen, so edits become a new draft version."""
-    experiment = get_experiment_for(request.user, slug)
+    experiment = get_experiment_for(request.user, slug, Role.EDITOR)
     frozen = experiment.status != Experiment.Status.DRAFT
+    options = {"user": request.user, "owner": experiment.owner,
+               "can_share": role_of(request.user, experiment) == Role.OWNER}
     if frozen:
         copy = Experiment.objects.get(pk=experiment.pk)
-        collaborators, models = list(experiment.collaborators.all()), list(experiment.classifier_models.all())
         copy.pk = copy.id = None
         copy.slug = _next_version_slug(experiment.slug)
         copy.status = Experiment.Status.DRAFT
         copy.config_sha256, copy.frozen_config, copy.launched_at, copy.closed_at = "", None, None, None
         copy.next_slot = 0
-        form = ExperimentForm(request.POST or None, instance=copy, owner=experiment.owner,
-                              initial={"collaborators": collaborators, "classifier_models": models})
+        collaborators = "\n".join(f"{c.user.get_username()} {c.role}"
+                                   for c in experiment.collaborations.select_related("user"))
+        form = ExperimentForm(request.POST or None, instance=copy, **options, initial={
+            "collaborators_text": collaborators, "classifier_models": list(experiment.classifier_models.all()),
+            "source_experiments": list(experiment.source_experiments.all())})
     else:
-        form = ExperimentForm(request.POST or None, instance=experiment, owner=experiment.owner)
+        form = ExperimentForm(request.POST or None, instance=experiment, **options)
     if form.is_valid():
         with transaction.atomic():
             saved = form.save()
@@ -121,24 +132,28 @@ def experiment_edit(request, slug):
 
 @login_required
 def experiment_launch(request, slug):
-    experiment = get_experiment_for(request.user, slug)  # before the method check: foreign is 404, always
+    experiment = get_experiment_for(request.user, slug, Role.EDITOR)  # before the method check: foreign is 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if experiment.status == Experiment.Status.LIVE:
         messages.info(request, _("Already live."))
+        return redirect("workspace:experiment_detail", slug=slug)
+    try:
+        experiment = launch_experiment(user=request.user, experiment=experiment)
+    except ActionRefused as refused:
+        messages.error(request, refused.message)
     else:
-        experiment.launch()
         messages.success(request, _("Launched. Configuration frozen: %(hash)s") % {"hash": experiment.config_sha256})
     return redirect("workspace:experiment_detail", slug=slug)
 
 
 @login_required
 def experiment_close(request, slug):
-    experiment = get_experiment_for(request.user, slug)  # before the method check: foreign is 404, always
+    experiment = get_experiment_for(request.user, slug, Role.OWNER)  # before the method check: foreign is 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if experiment.status == Experiment.Status.LIVE:
-        experiment.close()
+        close_experiment(user=request.user, experiment=experiment)
         messages.success(request, _("Closed: no new participants are accepted."))
     return redirect("workspace:experiment_detail", slug=slug)
 
@@ -147,12 +162,13 @@ def experiment_close(request, slug):
 def experiment_preview(request, slug):
     """What a participant would go through, built from the configuration; nothing is stored."""
     experiment = get_experiment_for(request.user, slug)
-    sequence = conditions.condition_sequence(experiment.trial_plan, slot=0) if experiment.trial_plan else []
-    assigned = iter(conditions.assigned_targets(sequence.count(conditions.ASSIGNED), labels=experiment.labels, seed=0))
-    example_felt = experiment.labels[0] if experiment.labels else ""
+    config = experiment.effective_config()
+    sequence = conditions.condition_sequence(config["trial_plan"], slot=0) if config["trial_plan"] else []
+    assigned = iter(conditions.assigned_targets(sequence.count(conditions.ASSIGNED), labels=config["labels"], seed=0))
+    example_felt = config["labels"][0] if config["labels"] else ""
     steps = [
         {"condition": c,
-         "target": conditions.target_expression(c, felt=example_felt, opposite_map=experiment.opposite_map,
+         "target": conditions.target_expression(c, felt=example_felt, opposite_map=config["opposite_map"],
                                                 assigned=next(assigned) if c == conditions.ASSIGNED else "")}
         for c in sequence
     ]
@@ -225,12 +241,16 @@ def export(request, slug, name):
 
 def _job_for(request, slug, job_id):
     """A job of an experiment the user may see (through get_experiment_for), else 404."""
-    from .jobs import get_job
+    from .jobs import file_of, get_job, save_job
 
     experiment = get_experiment_for(request.user, slug)
     job = get_job(job_id)
     if not job or job["experiment"] != experiment.slug:
         raise Http404("No such job.")
+    if job["status"] == "done" and file_of(job) is None:  # withdrawn from, or past its day
+        job = save_job(job_id, status="expired", file=None,
+                       error=_("This file was deleted (a participant withdrew, or it was a day old). Start the "
+                               "export again."))
     return experiment, job
 
 
@@ -262,7 +282,7 @@ def export_job_status(request, slug, job_id):
 @login_required
 def export_job_download(request, slug, job_id):
     experiment, job = _job_for(request, slug, job_id)
-    if job["status"] != "done" or not job["file"]:
+    if job["status"] != "done":
         raise Http404("Not ready.")
     log_access(request, AccessLog.Action.EXPORT, experiment=experiment, detail=f"{job['name']} (background job)")
     response = FileResponse(open(job["file"], "rb"), as_attachment=True,

@@ -105,7 +105,7 @@ def test_a_rating_study_with_nothing_to_rate_is_not_open(rater):
 
 def test_a_draft_rating_study_admits_no_one(six_photos, make_rating_study, rater_of):
     rater = rater_of(make_rating_study(slug="draft", launch=False))
-    assert rater.enters().status_code == 200 and rater.code is None
+    assert rater.enters().status_code == 404 and rater.code is None  # a draft looks like no study
 
 
 def test_attention_checks_are_recorded_and_exported(six_photos, make_rating_study, rater_of):

@@ -12,7 +12,7 @@ from django.db import OperationalError, close_old_connections, connection
 from django.test import Client
 
 from experiments.classifiers import MAX_ATTEMPTS, register_model
-from experiments.models import Classification, Participant, Photo, Trial
+from experiments.models import Classification, Experiment, Participant, Photo, Trial
 from experiments.participation import steps
 from experiments.photos import accept_photo
 from experiments.tasks import requeue_stale_classifications
@@ -33,6 +33,9 @@ def two_models(experiment, tmp_path):
     path = tmp_path / "tiny.onnx"
     path.write_bytes(build_tiny_onnx())
     experiment.classifier_models.add(register_model(name="tiny", onnx_path=str(path), card=TINY_CARD))
+    Experiment.objects.filter(pk=experiment.pk).update(status="draft", frozen_config=None)
+    experiment.refresh_from_db()
+    experiment.launch()  # the models in force are the ones frozen at launch
     return experiment
 
 

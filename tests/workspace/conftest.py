@@ -10,16 +10,19 @@ from experiments.models import Classification, Experiment, Participant, Photo, T
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
-@pytest.fixture(autouse=True)
-def private_export_folder(settings, tmp_path):
-    """Background exports of each test go to a temporary folder."""
-    settings.EXPORT_ROOT = tmp_path / "exports"
-    return settings.EXPORT_ROOT
-
-
 @pytest.fixture
 def admin_user(django_user_model):
     return django_user_model.objects.create_superuser("admin", "admin@example.org", "admin-pass-1")
+
+
+@pytest.fixture
+def viewer(django_user_model, experiment):
+    """A collaborator on the researcher's experiment who may read, report and export, nothing more."""
+    from experiments.models import Collaboration, Role
+
+    user = django_user_model.objects.create_user("viewer", "viewer@example.org", password="research-pass-4")
+    Collaboration.objects.create(experiment=experiment, user=user, role=Role.VIEWER)
+    return user
 
 
 @pytest.fixture

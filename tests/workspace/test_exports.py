@@ -194,3 +194,45 @@ def test_manage_py_analyze_prints_the_summary_and_writes_json(study_data, tmp_pa
 def test_an_unknown_export_is_404(client, researcher, study_data):
     client.force_login(researcher)
     assert client.get(reverse("workspace:export", args=[study_data.slug, "secrets.txt"])).status_code == 404
+
+
+LOOK_ALIKES = ["＝1+1", "＋cmd", "－2", "＠SUM(A1)", "\u200b=cmd|' /C calc'!A0", "\ufeff+1", " \u2060@x", "\u00a0-3",
+               "safe", "a=b"]
+
+
+def test_sql_and_python_neutralise_the_same_look_alike_formulas(study_data):
+    from django.db.models import Value
+
+    from experiments.exports.sql import neutralised
+
+    in_sql = [Participant.objects.annotate(cell=neutralised(Value(v))).values_list("cell", flat=True).first()
+              for v in LOOK_ALIKES]
+
+    assert in_sql == [neutralise(v) for v in LOOK_ALIKES]
+    assert [cell.startswith("'") for cell in in_sql] == [True] * 8 + [False, False]
+
+
+def test_full_width_and_zero_width_prefixed_formulas_are_neutralised_in_the_csv(client, researcher, study_data):
+    trial = Trial.objects.filter(participant__experiment=study_data).order_by("participant_id", "index").first()
+    Trial.objects.filter(pk=trial.pk).update(felt="＝HYPERLINK(\"http://evil\")", target="\u200b=cmd", condition="＠x")
+    client.force_login(researcher)
+
+    header, first, *_ = csv_rows(download(client, study_data, "trials.csv")[1])
+
+    cells = dict(zip(header, first, strict=True))
+    assert (cells["felt"], cells["target"], cells["condition"]) == (
+        "'＝HYPERLINK(\"http://evil\")", "'\u200b=cmd", "'＠x")
+
+
+def test_parquet_keeps_the_raw_values(client, researcher, study_data):
+    trial = Trial.objects.filter(participant__experiment=study_data).order_by("participant_id", "index").first()
+    Trial.objects.filter(pk=trial.pk).update(felt='=HYPERLINK("http://evil")', target="\u200b+1")
+    Participant.objects.filter(pk=trial.participant_id).update(external_id="@panel-7")
+    client.force_login(researcher)
+
+    trials = pq.read_table(io.BytesIO(download(client, study_data, "trials.parquet")[1])).to_pylist()
+    people = pq.read_table(io.BytesIO(download(client, study_data, "participants.parquet",
+                                               external_ids="1")[1])).to_pylist()
+
+    assert (trials[0]["felt"], trials[0]["target"]) == ('=HYPERLINK("http://evil")', "\u200b+1")
+    assert "@panel-7" in {row["external_id"] for row in people}

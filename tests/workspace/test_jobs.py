@@ -45,8 +45,8 @@ def test_built_files_expire_with_their_job(private_export_folder):
 
     from experiments.workspace.jobs import JOB_SECONDS, remove_expired_files
 
-    private_export_folder.mkdir(parents=True)
-    old, fresh = private_export_folder / "old.zip", private_export_folder / "fresh.zip"
+    (private_export_folder / "7").mkdir(parents=True)
+    old, fresh = private_export_folder / "7" / "old.zip", private_export_folder / "7" / "fresh.zip"
     old.write_bytes(b"x")
     fresh.write_bytes(b"x")
     past = time.time() - JOB_SECONDS - 60

@@ -159,5 +159,28 @@ def test_a_rating_study_draws_only_on_photo_studies_its_researcher_can_see(resea
     from experiments.workspace.forms import ExperimentForm
 
     foreign = Experiment.objects.create(slug="foreign", title="Foreign", owner=other_researcher, consent_text="x")
-    choices = set(ExperimentForm(owner=researcher).fields["source_experiments"].queryset)
+    foreign.launch()
+    choices = set(ExperimentForm(user=researcher).fields["source_experiments"].queryset)
     assert experiment in choices and foreign not in choices
+
+
+def test_a_new_version_starts_from_the_launched_studys_plan_and_labels(client, researcher, make_experiment_for_pages):
+    study = make_experiment_for_pages()
+    client.force_login(researcher)
+
+    form = client.get(reverse("workspace:experiment_edit", args=[study.slug])).context["form"]
+
+    assert [form[f"plan_{c}"].value() for c in ("natural", "express", "opposite", "assigned")] == [3, 0, 1, 0]
+    assert form["labels_text"].value() == "happy, sad"
+
+
+@pytest.fixture
+def make_experiment_for_pages(researcher):
+    def make():
+        study = Experiment.objects.create(slug="custom", title="Custom", owner=researcher, consent_text="x",
+                                          labels=["happy", "sad"], opposite_map={"happy": "sad", "sad": "happy"},
+                                          trial_plan={"natural": 3, "opposite": 1})
+        study.launch()
+        return study
+
+    return make
