@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 from fer_stats.bootstrap import estimate, wilson_interval
+from fer_stats.schema import FELT_NONE
+
+NONE_CODE = -2  # the felt answer "none of these": present, but no emotion
 
 SUMMARY_SCORES = ("accuracy", "chance_accuracy", "kappa", "ac1", "macro_f1")
 UNDEFINED = {
@@ -36,7 +39,19 @@ def label_codes(values: Sequence, labels: Sequence[str]) -> np.ndarray:
     [1, -1, 0]
     """
     values = np.asarray(values, dtype=object)
-    return pd.Categorical(values, categories=list(labels)).codes.astype(np.int64)
+    return pd.Index(list(labels), dtype=object).get_indexer(values).astype(np.int64)
+
+
+def felt_codes(values: Sequence, labels: Sequence[str]) -> np.ndarray:
+    """Like label_codes, with the felt answer "none" as its own code NONE_CODE (not missing, not a label).
+
+    >>> felt_codes(["sad", "none", None], ["happy", "sad"]).tolist()
+    [1, -2, -1]
+    """
+    values = np.asarray(values, dtype=object)
+    codes = label_codes(values, labels)
+    codes[values == FELT_NONE] = NONE_CODE
+    return codes
 
 
 def confusion_table(reference: Sequence, predicted: Sequence, *, labels: Sequence[str]) -> np.ndarray:

@@ -90,6 +90,7 @@ class ClusterSums:
         self._blocks: list[np.ndarray] = []
         self._width = 0
         self._matrix: np.ndarray | None = None
+        self._consumers: list = []
 
     def add(self, block: np.ndarray) -> slice:
         block = np.asarray(block, dtype=np.float64).reshape(self.n_clusters, -1)
@@ -98,6 +99,10 @@ class ClusterSums:
         where = slice(self._width, self._width + block.shape[1])
         self._width += block.shape[1]
         return where
+
+    def add_consumer(self, consumer) -> None:
+        """A statistic that is not a sum (e.g. a rank correlation) sees every block of weights."""
+        self._consumers.append(consumer)
 
     def matrix(self) -> np.ndarray:
         """All registered sums side by side, (clusters x columns)."""
@@ -112,10 +117,51 @@ class ClusterSums:
         row = 0
         for weights in resample_weights(self.n_clusters, n_boot, seed=seed):
             boot[row : row + len(weights)] = weights @ sums
-            for consumer in also:
+            for consumer in (*self._consumers, *also):
                 consumer(weights)
             row += len(weights)
         return sums.sum(axis=0), boot
+
+    def totals(self, *, n_boot: int, seed: int) -> Totals:
+        """Every registered sum on the data, per participant and (n_boot > 0) on each resample."""
+        boot = self.resample(n_boot=n_boot, seed=seed)[1] if n_boot else None
+        return Totals(self.matrix(), boot)
+
+
+Slots = slice | list[slice]
+
+
+class Totals:
+    """Read side of ClusterSums: totals of one or several registered slots (added together).
+
+    >>> sums = ClusterSums(n_clusters=2)
+    >>> a, b = sums.add(np.array([[1.0], [3.0]])), sums.add(np.array([[10.0], [0.0]]))
+    >>> totals = sums.totals(n_boot=0, seed=0)
+    >>> totals.point([a, b]).tolist(), totals.boot(a), totals.participants(b)
+    ([14.0], None, 1)
+    """
+
+    def __init__(self, matrix: np.ndarray, boot: np.ndarray | None) -> None:
+        self.matrix, self._boot = matrix, boot
+        self._point = matrix.sum(axis=0)
+
+    @staticmethod
+    def _sum(source: np.ndarray, slots: Slots) -> np.ndarray:
+        slots = slots if isinstance(slots, list) else [slots]
+        return sum(source[..., s] for s in slots)
+
+    def point(self, slots: Slots) -> np.ndarray:
+        return self._sum(self._point, slots)
+
+    def boot(self, slots: Slots) -> np.ndarray | None:
+        return None if self._boot is None else self._sum(self._boot, slots)
+
+    def per_participant(self, slots: Slots) -> np.ndarray:
+        return self._sum(self.matrix, slots)
+
+    def participants(self, slots: Slots, *, columns: slice = slice(None)) -> int:
+        """How many participants contribute anything to these slots (or to some of their columns)."""
+        return int((self.per_participant(slots)[:, columns].sum(axis=1) > 0).sum())
 
 
 def percentile_interval(values: np.ndarray, *, level: float = 0.95) -> tuple[float, float] | None:

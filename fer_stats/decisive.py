@@ -16,21 +16,58 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binom
 
+from fer_stats.agreement import felt_codes, label_codes
 from fer_stats.bootstrap import estimate
+from fer_stats.schema import FELT_NONE
 
 SUM_COLUMNS = ("n", "follows_target", "follows_felt")
 EXACT_SIGN_FLIP_LIMIT = 16  # up to 2**16 sign patterns: enumerate instead of sampling
 
 
 def decisive_mask(target: np.ndarray, felt: np.ndarray) -> np.ndarray:
-    """Trials where the requested expression differs from the reported feeling.
+    """THE definition of a decisive trial, on label codes: the face was asked for an expression
+    (target given) and the person reported feeling an emotion (felt given, and not "none", whose
+    code is negative), and the two differ.
 
-    >>> decisive_mask(np.array([0, 1, -1]), np.array([1, 1, 0])).tolist()
-    [True, False, False]
+    >>> from fer_stats.agreement import NONE_CODE
+    >>> decisive_mask(np.array([0, 1, -1, 0]), np.array([1, 1, 0, NONE_CODE])).tolist()
+    [True, False, False, False]
     """
     return (target >= 0) & (felt >= 0) & (target != felt)
+
+
+def decisive_trials(trials: pd.DataFrame) -> np.ndarray:
+    """decisive_mask on tidy rows (columns target and felt, labels as text; blank or None = missing).
+
+    For callers that hold rows rather than codes, such as a live monitoring page.
+
+    >>> rows = pd.DataFrame({"target": ["sad", "sad", "", "happy"], "felt": ["happy", "sad", "happy", "none"]})
+    >>> decisive_trials(rows).tolist()
+    [True, False, False, False]
+    """
+    values = pd.concat([trials["target"], trials["felt"]]).dropna()
+    vocabulary = sorted({str(v) for v in values} - {"", FELT_NONE})
+    target = label_codes(trials["target"].to_numpy(), vocabulary)
+    return decisive_mask(target, felt_codes(trials["felt"].to_numpy(), vocabulary))
+
+
+def decisive_counts(trials: pd.DataFrame) -> dict[str, int]:
+    """Decisive trials with a prediction, and how many of them the label followed the target or the felt emotion.
+
+    >>> rows = pd.DataFrame({"target": ["sad", "sad"], "felt": ["happy", "happy"], "predicted": ["sad", None]})
+    >>> decisive_counts(rows)
+    {'n': 1, 'follows_target': 1, 'follows_felt': 0}
+    """
+    predicted = trials["predicted"].to_numpy(dtype=object)
+    keep = decisive_trials(trials) & pd.notna(predicted) & (predicted != "")
+    return {
+        "n": int(keep.sum()),
+        "follows_target": int((keep & (predicted == trials["target"].to_numpy(dtype=object))).sum()),
+        "follows_felt": int((keep & (predicted == trials["felt"].to_numpy(dtype=object))).sum()),
+    }
 
 
 def decisive_sums(

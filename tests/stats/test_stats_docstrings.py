@@ -8,6 +8,7 @@ import pytest
 MODULES = [
     "agreement",
     "analysis",
+    "sections",
     "bootstrap",
     "cli",
     "cooccurrence",

@@ -1,0 +1,273 @@
+"""The sections of a results document. Each registers its per-participant sums when it is made and
+describes itself from the resampled totals afterwards, so every section's intervals come from the
+same participant resamples (one matrix product for all of them).
+
+>>> from fer_stats.analysis import code_trials
+>>> from fer_stats.bootstrap import ClusterSums
+>>> from fer_stats.simulate import simulate_study
+>>> data = code_trials(simulate_study(n_participants=5, seed=0).trials)
+>>> sums = ClusterSums(data.n_clusters)
+>>> section = DecisiveSection(data, sums)
+>>> out = section.describe(sums.totals(n_boot=0, seed=0), tag={}, level=0.95, seed=0)
+>>> out["all"]["n"] == out["opposite"]["n"] + out["assigned"]["n"]
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fer_conditions import CONDITIONS
+from fer_stats import agreement, cooccurrence, decisive, observers, valence
+from fer_stats.agreement import NONE_CODE
+from fer_stats.bootstrap import ClusterSums, Totals, count_table
+from fer_stats.schema import probability_columns
+
+SCOPES = ("all", *CONDITIONS)
+# Re-ranking each resample for Spearman costs trials x resamples; above this, linearise instead.
+EXACT_SPEARMAN_LIMIT = 10_000_000
+
+
+@dataclass(frozen=True)
+class CodedTrials:
+    """A validated trial table as integer codes: label position, -1 missing; participants 0..n-1."""
+
+    trials: pd.DataFrame
+    labels: tuple[str, ...]
+    cluster: np.ndarray
+    n_clusters: int
+    codes: dict[str, np.ndarray]
+    in_scope: dict[str, np.ndarray]
+
+    @property
+    def k(self) -> int:
+        return len(self.labels)
+
+    def cells(self, reference: str, predicted: str, where: np.ndarray) -> np.ndarray:
+        """Confusion-table cell of each trial (reference * k + predicted); -1 where either is missing."""
+        ref, pred = self.codes[reference], self.codes[predicted]
+        return np.where(where & (ref >= 0) & (pred >= 0), ref * self.k + pred, -1)
+
+    def felt_none(self, scope: str, where: np.ndarray | None = None) -> int:
+        """Trials in scope whose felt report is "none" (left out of every comparison with felt)."""
+        none = self.in_scope[scope] & (self.codes["felt"] == NONE_CODE)
+        return int((none if where is None else none & where).sum())
+
+    def table_sums(self, reference: str, predicted: str, where: np.ndarray) -> np.ndarray:
+        """Per-participant confusion tables, (participants x k*k)."""
+        return count_table(self.cluster, self.n_clusters, self.cells(reference, predicted, where), self.k * self.k)
+
+
+def scoped(slots: Mapping[str, slice], scope: str) -> list[slice]:
+    """The slots of one condition, or of all of them (the overall total is the sum of the conditions)."""
+    return list(slots.values()) if scope == "all" else [slots[scope]]
+
+
+class AgreementSection:
+    """Agreement of each (predicted, reference) pair, per condition and overall."""
+
+    def __init__(self, data: CodedTrials, sums: ClusterSums, pairs: Sequence[tuple[str, str]]) -> None:
+        self.data, self.pairs = data, list(pairs)
+        self.slots = {
+            pair: {c: sums.add(data.table_sums(pair[1], pair[0], data.in_scope[c])) for c in CONDITIONS}
+            for pair in self.pairs
+        }
+
+    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+        return {f"{pred}_vs_{ref}": self._pair(totals, pred, ref, tag, level) for pred, ref in self.pairs}
+
+    def _pair(self, totals: Totals, pred: str, ref: str, tag: dict, level: float) -> dict:
+        data, k = self.data, self.data.k
+        by_scope = {}
+        for scope in SCOPES:
+            slots = scoped(self.slots[pred, ref], scope)
+            boot = totals.boot(slots)
+            missing = data.in_scope[scope] & (data.codes[ref] >= 0) & (data.codes[pred] < 0)
+            result = agreement.describe(
+                totals.point(slots).reshape(k, k),
+                None if boot is None else boot.reshape(-1, k, k),
+                labels=data.labels,
+                n_clusters=totals.participants(slots),
+                n_missing=int(missing.sum()),
+                level=level,
+            )
+            if "felt" in (pred, ref):
+                result["n_felt_none"] = self.data.felt_none(scope)
+            by_scope[scope] = result | tag
+        return by_scope
+
+
+class DecisiveSection:
+    """The decisive comparison per condition and overall (see fer_stats.decisive)."""
+
+    def __init__(self, data: CodedTrials, sums: ClusterSums) -> None:
+        self.data = data
+        codes = data.codes
+        self.slots = {
+            c: sums.add(
+                decisive.decisive_sums(
+                    target=np.where(data.in_scope[c], codes["target"], -1),
+                    felt=codes["felt"],
+                    predicted=codes["predicted"],
+                    cluster=data.cluster,
+                    n_clusters=data.n_clusters,
+                )
+            )
+            for c in CONDITIONS
+        }
+
+    def describe(self, totals: Totals, *, tag: dict, level: float, seed: int) -> dict:
+        codes, out = self.data.codes, {}
+        n_boot = tag.get("n_boot", 0)
+        for scope in SCOPES:
+            slots = scoped(self.slots, scope)
+            decisive_trials = self.data.in_scope[scope] & decisive.decisive_mask(codes["target"], codes["felt"])
+            posed_none = self.data.felt_none(scope, codes["target"] >= 0)
+            out[scope] = (
+                {"n_felt_none": posed_none}
+                | decisive.describe(
+                    totals.per_participant(slots),
+                    totals.boot(slots),
+                    n_missing=int((decisive_trials & (codes["predicted"] < 0)).sum()),
+                    n_permutations=max(n_boot, 1000),
+                    seed=seed,
+                    level=level,
+                )
+                | tag
+            )
+        return out
+
+
+class CooccurrenceSection:
+    """Felt emotion against the model's label on natural and express trials."""
+
+    def __init__(self, data: CodedTrials, sums: ClusterSums) -> None:
+        self.data = data
+        natural_or_express = data.trials["condition"].isin(cooccurrence.CONDITIONS).to_numpy()
+        self.n_felt_none = data.felt_none("all", natural_or_express)
+        self.slot = sums.add(data.table_sums("felt", "predicted", natural_or_express))
+
+    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+        k, boot = self.data.k, totals.boot(self.slot)
+        out = cooccurrence.describe(
+            totals.point(self.slot).reshape(k, k),
+            None if boot is None else boot.reshape(-1, k, k),
+            labels=self.data.labels,
+            n_clusters=totals.participants(self.slot),
+            level=level,
+        )
+        return out | {"n_felt_none": self.n_felt_none} | tag
+
+
+class ValenceSection:
+    """Model valence index against self-reported valence, per condition and overall."""
+
+    def __init__(
+        self,
+        data: CodedTrials,
+        sums: ClusterSums,
+        *,
+        valence_of: Mapping[str, float],
+        n_boot: int,
+        spearman_resampling: str,
+    ) -> None:
+        self.data, self.valence_of = data, valence_of
+        self.inputs = _valence_inputs(data, valence_of)
+        exact = spearman_resampling == "exact" or (
+            spearman_resampling == "auto" and len(self.inputs["all"][0]) * n_boot <= EXACT_SPEARMAN_LIMIT
+        )
+        self.rm_slots, self.spearman, self.linear_slots = {}, {}, {}
+        for scope, (x, y, c) in self.inputs.items():
+            self.rm_slots[scope] = sums.add(valence.rm_corr_sums(x, y, c, data.n_clusters))
+            if n_boot and len(x) >= 2 and exact:
+                self.spearman[scope] = valence.SpearmanResampler(x, y, c, data.n_clusters)
+                sums.add_consumer(self.spearman[scope])
+            elif n_boot and len(x) >= 2:
+                self.linear_slots[scope] = sums.add(valence.spearman_linear_sums(x, y, c, data.n_clusters))
+
+    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+        out = {}
+        for scope, (x, y, c) in self.inputs.items():
+            linear = self.linear_slots.get(scope)
+            out[scope] = (
+                valence.describe(
+                    x=x,
+                    y=y,
+                    cluster=c,
+                    n_clusters=self.data.n_clusters,
+                    rm_point=totals.point(self.rm_slots[scope]),
+                    rm_boot=totals.boot(self.rm_slots[scope]),
+                    spearman_boot=self.spearman[scope].values() if scope in self.spearman else None,
+                    level=level,
+                    spearman_linear_totals=None if linear is None else totals.boot(linear),
+                )
+                | tag
+            )
+        out["label_valence"] = {label: self.valence_of[label] for label in self.data.labels}
+        return out
+
+
+def _valence_inputs(data: CodedTrials, valence_of: Mapping[str, float]) -> dict:
+    trials, labels = data.trials, data.labels
+    prob_columns = probability_columns(labels)
+    if all(c in trials for c in prob_columns):
+        probabilities = trials[prob_columns].to_numpy(dtype=float)
+        index = valence.model_valence_index(probabilities, labels, valence_of=valence_of)
+    else:
+        index = np.full(len(trials), np.nan)
+    reported = trials["valence"].to_numpy(dtype=float)
+    usable = np.isfinite(index) & np.isfinite(reported)
+    return {
+        scope: (index[usable & mask], reported[usable & mask], data.cluster[usable & mask])
+        for scope, mask in data.in_scope.items()
+    }
+
+
+class ObserversSection:
+    """Human observers: reliability among raters, and their majority against the model on the same photos."""
+
+    def __init__(self, data: CodedTrials, sums: ClusterSums, ratings: dict) -> None:
+        self.data, self.ratings = data, ratings
+        cluster, n = data.cluster, data.n_clusters
+        self.fleiss = sums.add(observers.fleiss_sums(ratings["counts"], cluster, n))
+        self.alpha = sums.add(observers.krippendorff_sums(ratings["counts"], cluster, n))
+        self.paired = {
+            ref: sums.add(
+                observers.paired_sums(
+                    reference=data.codes[ref],
+                    observers=data.codes["observers"],
+                    model=data.codes["predicted"],
+                    cluster=cluster,
+                    n_clusters=n,
+                )
+            )
+            for ref in ("target", "felt")
+        }
+
+    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+        reliability = observers.describe_reliability(
+            fleiss_point=totals.point(self.fleiss),
+            fleiss_boot=totals.boot(self.fleiss),
+            alpha_point=totals.point(self.alpha),
+            alpha_boot=totals.boot(self.alpha),
+            n_clusters=totals.participants(self.alpha, columns=slice(1, None)),
+            n_ratings=self.ratings["n_ratings"],
+            n_raters=self.ratings["n_raters"],
+            level=level,
+        )
+        return {
+            "reliability": reliability | tag,
+            "n_ratings_without_trial": self.ratings["unmatched"],
+            "photos_without_majority": int((self.data.codes["observers"] < 0).sum()),
+            "observers_vs_model": {
+                ref: observers.describe_paired(
+                    totals.per_participant(slot), totals.boot(slot), reference=ref, level=level
+                )
+                | tag
+                for ref, slot in self.paired.items()
+            },
+        }
