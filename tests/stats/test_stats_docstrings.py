@@ -13,6 +13,7 @@ MODULES = [
     "cli",
     "cooccurrence",
     "decisive",
+    "movement",
     "observers",
     "planning",
     "provenance",
