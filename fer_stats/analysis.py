@@ -6,7 +6,7 @@ participants once for all of them, and let every section describe itself from th
 >>> from fer_stats.simulate import simulate_study
 >>> results = analyze(simulate_study(n_participants=30, seed=2).trials, n_boot=200, seed=0)
 >>> sorted(results["decisive"]["all"]["difference"])
-['ci', 'ci_method', 'estimate']
+['ci', 'ci_method', 'estimate', 'intervals', 'recommendation', 'recommended_interval']
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fer_conditions import CONDITIONS
 from fer_stats import observers, valence
 from fer_stats.agreement import felt_codes, label_codes
 from fer_stats.bootstrap import ClusterSums
+from fer_stats.guidance import annotate
 from fer_stats.provenance import provenance, stamp
 from fer_stats.schema import TrialTableError, infer_labels, validate_ratings, validate_trials
 from fer_stats.sections import (
@@ -34,6 +35,7 @@ from fer_stats.sections import (
 MODEL_PAIRS = (("predicted", "target"), ("predicted", "felt"))
 OBSERVER_PAIRS = (("observers", "target"), ("observers", "felt"), ("observers_felt_guess", "felt"))
 SPEARMAN_RESAMPLING = ("auto", "exact", "linearised")
+INTERVALS = ("percentile", "bca")
 
 
 def analyze(
@@ -46,15 +48,23 @@ def analyze(
     level: float = 0.95,
     valence_of: Mapping[str, float] = valence.LABEL_VALENCE,
     spearman_resampling: str = "auto",
+    interval: str = "percentile",
+    min_participants: int = 0,
 ) -> dict:
     """Analyse a tidy trial table (and optional ratings); see the module docstring for an example.
 
     n_boot=0 skips intervals. Undefined values are None with a "reason", never NaN.
     spearman_resampling: "exact" re-ranks every resample, "linearised" uses each participant's
     influence, "auto" is exact while trials x resamples <= sections.EXACT_SPEARMAN_LIMIT.
+    interval: the headline `ci` of every estimate, "percentile" or "bca" (BCa also computes the
+    jackknife over participants); each estimate lists all its intervals under `intervals` and names
+    the one to trust in `recommended_interval`.
+    min_participants: sections based on fewer participants carry a `few_participants` flag.
     """
     if spearman_resampling not in SPEARMAN_RESAMPLING:
         raise ValueError("spearman_resampling must be 'auto', 'exact' or 'linearised'")
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     if n_boot < 0:
         raise ValueError("n_boot must be >= 0")
     data = code_trials(trials, labels=labels)
@@ -69,9 +79,9 @@ def analyze(
     )
     observer_section = ObserversSection(data, sums, rating_info) if rating_info else None
 
-    totals = sums.totals(n_boot=n_boot, seed=seed)
+    totals = sums.totals(n_boot=n_boot, seed=seed, jackknife=interval == "bca")
     tag = stamp(seed=seed, n_boot=n_boot)
-    return {
+    results = {
         **_header(data, seed=seed, n_boot=n_boot, level=level),
         "agreement": agreement.describe(totals, tag=tag, level=level),
         "decisive": decisive.describe(totals, tag=tag, level=level, seed=seed),
@@ -83,6 +93,7 @@ def analyze(
             else {"reason": "no ratings given"}
         ),
     }
+    return annotate(results, headline=interval, min_participants=min_participants)
 
 
 def code_trials(trials: pd.DataFrame, *, labels: Sequence[str] | None = None) -> CodedTrials:

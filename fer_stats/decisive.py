@@ -21,6 +21,7 @@ from scipy.stats import binom
 
 from fer_stats.agreement import felt_codes, label_codes
 from fer_stats.bootstrap import estimate
+from fer_stats.intervals import proportion_intervals
 from fer_stats.schema import FELT_NONE
 
 SUM_COLUMNS = ("n", "follows_target", "follows_felt")
@@ -150,8 +151,11 @@ def describe(
     n_permutations: int,
     seed: int,
     level: float = 0.95,
+    jackknife_totals: np.ndarray | None = None,
 ) -> dict:
     """The decisive comparison as plain data, with clustered intervals and both tests.
+
+    The two proportions also carry Wilson and Clopper-Pearson intervals (trials as independent).
 
     >>> out = describe(np.array([[2.0, 2.0, 0.0], [2.0, 1.0, 1.0]]), None, n_missing=0,
     ...     n_permutations=10, seed=0)
@@ -161,6 +165,7 @@ def describe(
     totals = sums.sum(axis=0)
     point = proportions(totals)
     boot = proportions(boot_totals) if boot_totals is not None else {}
+    jack = proportions(jackknife_totals) if jackknife_totals is not None else {}
     with_trials = sums[:, 0] > 0
     n_clusters = int(with_trials.sum())
     out: dict = {"n": int(totals[0]), "n_missing_prediction": int(n_missing), "n_participants": n_clusters}
@@ -171,7 +176,12 @@ def describe(
             n_clusters=n_clusters,
             undefined="no decisive trials (target differs from felt) with a prediction",
             level=level,
+            jackknife=jack.get(name),
         )
+    for name, successes in (("follows_target", totals[1]), ("follows_felt", totals[2])):
+        if out[name]["estimate"] is not None:
+            analytic = proportion_intervals(float(successes), float(totals[0]), level=level)
+            out[name]["intervals"] = out[name].get("intervals", {}) | analytic
     out["mcnemar_exact"] = exact_mcnemar(int(totals[1]), int(totals[2]))
     out["sign_flip"] = sign_flip_test(
         sums[with_trials, 1] - sums[with_trials, 2], n_permutations=n_permutations, seed=seed

@@ -69,8 +69,9 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
     _optional("intensity", "number", "Felt intensity, 1-7.", minimum=1, maximum=7),
     _optional("valence", "number", "Self-reported valence, 1 (negative) to 9 (positive).", minimum=1, maximum=9),
     _optional("arousal", "number", "Self-reported arousal, 1 (calm) to 9 (excited).", minimum=1, maximum=9),
-    _optional("pose_rating", "number", "Self-rated pose check on posed trials, 1-7; empty if not asked.",
-              minimum=1, maximum=7),
+    _optional(
+        "pose_rating", "number", "Self-rated pose check on posed trials, 1-7; empty if not asked.", minimum=1, maximum=7
+    ),
     _optional("induced", "label", "Emotion the induction before the felt report aimed at; empty without induction."),
     _optional("induction_method", "category", "How it was induced (e.g. recall, stimulus); empty without induction."),
     _optional("model", "string", "Classifier that gave `predicted`; one row per trial and model when several."),
@@ -97,8 +98,13 @@ RATING_COLUMNS: tuple[Column, ...] = (
         "felt_guess", "label", f"Observer's guess of the felt emotion ('{FELT_NONE}' allowed); empty if not asked."
     ),
     _optional("rater_attention_checks", "integer", "Attention checks the rater answered.", minimum=0),
-    _optional("rater_attention_passed", "number", "Share of them the rater passed, 0-1; empty if given none.",
-              minimum=0, maximum=1),
+    _optional(
+        "rater_attention_passed",
+        "number",
+        "Share of them the rater passed, 0-1; empty if given none.",
+        minimum=0,
+        maximum=1,
+    ),
 )
 
 _LABEL_COLUMNS = ("felt", "target", "predicted")
@@ -161,7 +167,7 @@ def check_label_set(labels) -> tuple[str, ...]:
         raise TrialTableError(f"the label set repeats a label: {', '.join(cleaned)}")
     if FELT_NONE in cleaned:
         raise TrialTableError(
-            f"{FELT_NONE!r} is the felt answer \"none of these\", not a label the model can output; "
+            f'{FELT_NONE!r} is the felt answer "none of these", not a label the model can output; '
             "leave it out of the label set"
         )
     return cleaned
@@ -352,9 +358,7 @@ def validate_ratings(frame: pd.DataFrame, *, labels: tuple[str, ...]) -> pd.Data
     for name in ("rater_attention_checks", "rater_attention_passed"):
         if name in out:
             out[name] = _numeric(out, name, "ratings", integer=name.endswith("checks"))
-    _check_unique(
-        out, ["rater_id", "participant_id", "trial_index"], "ratings", "a rater rates each photo once"
-    )
+    _check_unique(out, ["rater_id", "participant_id", "trial_index"], "ratings", "a rater rates each photo once")
     return out.reset_index(drop=True)
 
 

@@ -85,7 +85,7 @@ class AgreementSection:
         by_scope = {}
         for scope in SCOPES:
             slots = scoped(self.slots[pred, ref], scope)
-            boot = totals.boot(slots)
+            boot, jack = totals.boot(slots), totals.jackknife(slots)
             missing = data.in_scope[scope] & (data.codes[ref] >= 0) & (data.codes[pred] < 0)
             result = agreement.describe(
                 totals.point(slots).reshape(k, k),
@@ -94,6 +94,7 @@ class AgreementSection:
                 n_clusters=totals.participants(slots),
                 n_missing=int(missing.sum()),
                 level=level,
+                jackknife_tables=None if jack is None else jack.reshape(-1, k, k),
             )
             if "felt" in (pred, ref):
                 result["n_felt_none"] = self.data.felt_none(scope)
@@ -136,6 +137,7 @@ class DecisiveSection:
                     n_permutations=max(n_boot, 1000),
                     seed=seed,
                     level=level,
+                    jackknife_totals=totals.jackknife(slots),
                 )
                 | tag
             )
@@ -152,13 +154,14 @@ class CooccurrenceSection:
         self.slot = sums.add(data.table_sums("felt", "predicted", natural_or_express))
 
     def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
-        k, boot = self.data.k, totals.boot(self.slot)
+        k, boot, jack = self.data.k, totals.boot(self.slot), totals.jackknife(self.slot)
         out = cooccurrence.describe(
             totals.point(self.slot).reshape(k, k),
             None if boot is None else boot.reshape(-1, k, k),
             labels=self.data.labels,
             n_clusters=totals.participants(self.slot),
             level=level,
+            jackknife_tables=None if jack is None else jack.reshape(-1, k, k),
         )
         return out | {"n_felt_none": self.n_felt_none} | tag
 
@@ -204,6 +207,8 @@ class ValenceSection:
                     spearman_boot=self.spearman[scope].values() if scope in self.spearman else None,
                     level=level,
                     spearman_linear_totals=None if linear is None else totals.boot(linear),
+                    rm_jackknife=totals.jackknife(self.rm_slots[scope]),
+                    bca=totals.with_jackknife,
                 )
                 | tag
             )
@@ -258,6 +263,8 @@ class ObserversSection:
             n_ratings=self.ratings["n_ratings"],
             n_raters=self.ratings["n_raters"],
             level=level,
+            fleiss_jackknife=totals.jackknife(self.fleiss),
+            alpha_jackknife=totals.jackknife(self.alpha),
         )
         return {
             "reliability": reliability | tag,

@@ -234,6 +234,12 @@ def spearman_from_linear_totals(rho: float, totals: np.ndarray) -> np.ndarray:
         return np.tanh(np.arctanh(rho) + totals[..., 0] / totals[..., 1])
 
 
+def _spearman_pseudo_jackknife(x: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+    # Leaving a participant out moves rho by about minus their summed influence / n; the BCa
+    # acceleration depends only on these influences, so re-ranking without each person is not needed.
+    return spearman_rho(x, y) - spearman_linear_sums(x, y, cluster, n_clusters)[:, 0] / max(len(x), 1)
+
+
 def spearman_rho(x: np.ndarray, y: np.ndarray) -> float:
     """Pooled Spearman rho (as scipy.stats.spearmanr); NaN with fewer than 2 or constant values.
 
@@ -256,6 +262,8 @@ def describe(
     spearman_boot: np.ndarray | None,
     level: float = 0.95,
     spearman_linear_totals: np.ndarray | None = None,
+    rm_jackknife: np.ndarray | None = None,
+    bca: bool = False,
 ) -> dict:
     """Pooled Spearman and repeated-measures correlation as plain data.
 
@@ -274,6 +282,7 @@ def describe(
         n_clusters=participants,
         level=level,
         undefined="fewer than two trials, or one of the two valences does not vary",
+        jackknife=_spearman_pseudo_jackknife(x, y, cluster, n_clusters) if bca and np.isfinite(rho) else None,
     )
     if spearman_linear_totals is not None and "ci" in out["spearman_pooled"]:
         out["spearman_pooled"]["ci_method"] = LINEARISED
@@ -284,6 +293,7 @@ def describe(
         n_clusters=participants,
         level=level,
         undefined="no within-person variation in one of the two valences",
+        jackknife=None if rm_jackknife is None else rm_corr_from_totals(rm_jackknife),
     )
     dof = n - participants - 1
     if rm["estimate"] is not None and dof > 0 and abs(r) < 1:

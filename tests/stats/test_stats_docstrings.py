@@ -13,6 +13,8 @@ MODULES = [
     "cli",
     "cooccurrence",
     "decisive",
+    "guidance",
+    "intervals",
     "movement",
     "observers",
     "planning",
