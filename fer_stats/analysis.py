@@ -20,10 +20,13 @@ from fer_conditions import CONDITIONS
 from fer_stats import observers, valence
 from fer_stats.agreement import felt_codes, label_codes
 from fer_stats.bootstrap import ClusterSums
-from fer_stats.guidance import annotate
+from fer_stats.comparisons import InductionSection, ModelsSection, split_models
+from fer_stats.exclusions import DEFAULT_EXCLUSIONS, Exclusions, apply_exclusions
+from fer_stats.guidance import annotate, plain_language, sample_size_check
 from fer_stats.provenance import provenance, stamp
-from fer_stats.schema import TrialTableError, infer_labels, validate_ratings, validate_trials
+from fer_stats.schema import TrialTableError, check_label_set, infer_labels, validate_ratings, validate_trials
 from fer_stats.sections import (
+    Absent,
     AgreementSection,
     CodedTrials,
     CooccurrenceSection,
@@ -50,6 +53,9 @@ def analyze(
     spearman_resampling: str = "auto",
     interval: str = "percentile",
     min_participants: int = 0,
+    target_width: float | None = None,
+    exclusions: Exclusions = DEFAULT_EXCLUSIONS,
+    model: str | None = None,
 ) -> dict:
     """Analyse a tidy trial table (and optional ratings); see the module docstring for an example.
 
@@ -60,52 +66,99 @@ def analyze(
     jackknife over participants); each estimate lists all its intervals under `intervals` and names
     the one to trust in `recommended_interval`.
     min_participants: sections based on fewer participants carry a `few_participants` flag.
+    target_width: results["sample_size"] warns when the decisive interval is wider, with the
+    participants a planning simulation says are needed; results["summary"] says it all in words.
+    exclusions: the declared exclusions (default: pilot runs left out); the rules and the flow of
+    participants and trials through them are in results["exclusions"].
+    model: with a `model` column (one row per trial and model), the model the results are about
+    (default: the first in the table); results["models"] compares them all.
     """
+    _check_options(spearman_resampling=spearman_resampling, interval=interval, n_boot=n_boot)
+    data, rating_info, flow, predictions = _prepare(trials, ratings, labels=labels, exclusions=exclusions, model=model)
+    sums = ClusterSums(data.n_clusters)
+    sections = _sections(
+        data,
+        sums,
+        rating_info,
+        predictions,
+        valence_of=valence_of,
+        n_boot=n_boot,
+        spearman_resampling=spearman_resampling,
+    )
+    totals = sums.totals(n_boot=n_boot, seed=seed, jackknife=interval == "bca")
+    tag = stamp(seed=seed, n_boot=n_boot)
+    results = {
+        **_header(data, seed=seed, n_boot=n_boot, level=level),
+        "exclusions": {"rules": exclusions.declared(), "flow": flow},
+    }
+    for name, section in sections.items():
+        results[name] = section.describe(totals, tag=tag, level=level, seed=seed)
+    results["sample_size"] = sample_size_check(
+        sections["decisive"].per_participant(totals),
+        results["decisive"]["all"],
+        target_width=target_width,
+        level=level,
+        seed=seed,
+    )
+    results["summary"] = plain_language(results)
+    return annotate(results, headline=interval, min_participants=min_participants)
+
+
+def _check_options(*, spearman_resampling: str, interval: str, n_boot: int) -> None:
     if spearman_resampling not in SPEARMAN_RESAMPLING:
         raise ValueError("spearman_resampling must be 'auto', 'exact' or 'linearised'")
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     if n_boot < 0:
         raise ValueError("n_boot must be >= 0")
-    data = code_trials(trials, labels=labels)
-    rating_info = None if ratings is None else _code_ratings(data, ratings)
-    sums = ClusterSums(data.n_clusters)
-    pairs = [*MODEL_PAIRS, *(OBSERVER_PAIRS if rating_info else ())]
-    agreement = AgreementSection(data, sums, pairs)
-    decisive = DecisiveSection(data, sums)
-    cooccurrence = CooccurrenceSection(data, sums)
-    valence_section = ValenceSection(
-        data, sums, valence_of=valence_of, n_boot=n_boot, spearman_resampling=spearman_resampling
-    )
-    observer_section = ObserversSection(data, sums, rating_info) if rating_info else None
 
-    totals = sums.totals(n_boot=n_boot, seed=seed, jackknife=interval == "bca")
-    tag = stamp(seed=seed, n_boot=n_boot)
-    results = {
-        **_header(data, seed=seed, n_boot=n_boot, level=level),
-        "agreement": agreement.describe(totals, tag=tag, level=level),
-        "decisive": decisive.describe(totals, tag=tag, level=level, seed=seed),
-        "valence": valence_section.describe(totals, tag=tag, level=level),
-        "cooccurrence": cooccurrence.describe(totals, tag=tag, level=level),
-        "observers": (
-            observer_section.describe(totals, tag=tag, level=level)
-            if observer_section
-            else {"reason": "no ratings given"}
+
+def _prepare(trials, ratings, *, labels, exclusions: Exclusions, model: str | None):
+    """Validated, excluded and coded tables: (coded trials, rating codes or None, exclusion flow, model readings)."""
+    labels = check_label_set(labels if labels is not None else infer_labels(trials))
+    clean = validate_trials(trials, labels=labels)
+    if clean.empty:
+        raise TrialTableError("the trial table has no rows")
+    clean_ratings = None if ratings is None else validate_ratings(ratings, labels=labels)
+    kept = apply_exclusions(clean, clean_ratings, rules=exclusions)
+    if kept.trials.empty:
+        raise TrialTableError(f"no trials are left after the declared exclusions: {kept.flow['steps']}")
+    base, predictions = split_models(kept.trials, labels, model)
+    data = code_trials(base, labels=labels, validated=True)
+    rating_info = None if kept.ratings is None else _code_ratings(data, kept.ratings)
+    return data, rating_info, kept.flow, predictions
+
+
+def _sections(data: CodedTrials, sums: ClusterSums, rating_info, predictions: dict, **valence_options) -> dict:
+    """Every section of the results, in order; each registers its sums now and describes itself later."""
+    trials = data.trials
+    induced = "induced" in trials and trials["induced"].notna().any()
+    return {
+        "agreement": AgreementSection(data, sums, [*MODEL_PAIRS, *(OBSERVER_PAIRS if rating_info else ())]),
+        "decisive": DecisiveSection(data, sums),
+        "valence": ValenceSection(data, sums, **valence_options),
+        "cooccurrence": CooccurrenceSection(data, sums),
+        "observers": ObserversSection(data, sums, rating_info) if rating_info else Absent("no ratings given"),
+        "models": (
+            ModelsSection(data, sums, predictions, with_observers=rating_info is not None)
+            if len(predictions) > 1
+            else Absent("one model: nothing to compare")
         ),
+        "induction": InductionSection(data, sums) if induced else Absent("no induction: no induced emotions given"),
     }
-    return annotate(results, headline=interval, min_participants=min_participants)
 
 
-def code_trials(trials: pd.DataFrame, *, labels: Sequence[str] | None = None) -> CodedTrials:
-    """Validate a trial table and turn it into integer codes, one cluster per participant.
+def code_trials(trials: pd.DataFrame, *, labels: Sequence[str] | None = None, validated: bool = False) -> CodedTrials:
+    """Validate a trial table (unless it already is) and turn it into integer codes, one cluster per participant.
 
     >>> from fer_stats.simulate import simulate_study
     >>> data = code_trials(simulate_study(n_participants=4, seed=0).trials)
     >>> data.n_clusters, data.k, sorted(data.in_scope)
     (4, 7, ['all', 'assigned', 'express', 'natural', 'opposite'])
     """
-    labels = tuple(labels) if labels is not None else infer_labels(trials)
-    trials = validate_trials(trials, labels=labels)
+    labels = check_label_set(labels if labels is not None else infer_labels(trials))
+    if not validated:
+        trials = validate_trials(trials, labels=labels)
     if trials.empty:
         raise TrialTableError("the trial table has no rows")
     cluster, participants = pd.factorize(trials["participant_id"], sort=True)
@@ -134,8 +187,8 @@ def _header(data: CodedTrials, *, seed: int, n_boot: int, level: float) -> dict:
 
 
 def _code_ratings(data: CodedTrials, ratings: pd.DataFrame) -> dict:
-    """Rating counts per photo (a photo is a trial), the observers' majority labels, and what did not match."""
-    ratings = validate_ratings(ratings, labels=data.labels)
+    """From a validated rating table: rating counts per photo (a photo is a trial), the observers'
+    majority labels, and what did not match."""
     trials, labels = data.trials, data.labels
     item_of = pd.Series(
         np.arange(len(trials)), index=pd.MultiIndex.from_frame(trials[["participant_id", "trial_index"]])

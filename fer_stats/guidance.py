@@ -1,5 +1,5 @@
 """How to read a results document: which interval to trust, which numbers rest on too few people,
-and one paragraph in plain words about the decisive comparison.
+whether the decisive interval is narrow enough, and one paragraph in plain words about it.
 
 Every estimate with intervals gets `recommended_interval` (a key of its `intervals`) and a
 `recommendation` saying why; with interval="bca" its headline `ci` is the BCa one. Trial-level
@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from fer_stats.bootstrap import CLUSTERED_PERCENTILE
 from fer_stats.intervals import BCA
+from fer_stats.planning import participants_for_width
 
 FEW_PARTICIPANTS = 20  # below this, cluster-bootstrap intervals are known to run narrow
 NEAR_BOUND = 0.1
@@ -124,3 +127,119 @@ def _flag_sections(node, minimum: int) -> None:
     elif isinstance(node, list):
         for value in node:
             _flag_sections(value, minimum)
+
+
+def sample_size_check(
+    per_participant: np.ndarray, decisive: dict, *, target_width: float | None, level: float, seed: int
+) -> dict:
+    """Is the decisive interval wider than the stated width? If so, how many participants would do.
+
+    >>> sample_size_check(np.zeros((2, 3)), {"difference": {"estimate": None}}, target_width=None, level=0.95,
+    ...     seed=0)["reason"]
+    'no target width stated (target_width=...)'
+    """
+    if target_width is None:
+        return {"warning": False, "reason": "no target width stated (target_width=...)"}
+    ci = decisive["difference"].get("ci")
+    if not ci:
+        return {"warning": False, "target_width": target_width, "reason": "the decisive difference has no interval"}
+    width = ci[1] - ci[0]
+    out = {
+        "warning": width > target_width,
+        "target_width": target_width,
+        "ci_width": width,
+        "n_participants": decisive["n_participants"],
+    }
+    if out["warning"]:
+        out |= participants_for_width(per_participant, target_width=target_width, level=level, seed=seed)
+    return out
+
+
+def _percent(result: dict) -> str:
+    return f"{result['estimate']:.0%}"
+
+
+def plain_language(results: dict) -> dict:
+    """One paragraph about the decisive comparison, generated from the numbers (the report's first lines).
+
+    >>> from fer_stats import analyze, simulate_study
+    >>> out = plain_language(analyze(simulate_study(n_participants=30, pose_fidelity=0.9, seed=1).trials, n_boot=200))
+    >>> out["reading"], out["text"].split(" (")[0]
+    ('face', 'On the 213 trials where the face was asked to differ from the feeling')
+    """
+    d, level = results["decisive"]["all"], results["provenance"]["level"]
+    if not d["n"]:
+        text = (
+            "There are no decisive trials (trials where the face was asked to differ from the reported "
+            "feeling, with a classified photo), so these data cannot say whether the label follows the face "
+            "or the feeling."
+        )
+        return {"text": text, "interval_excludes_zero": None, "reading": None}
+    diff = d["difference"]
+    sentences = [
+        f"On the {d['n']} trials where the face was asked to differ from the feeling ({d['n_participants']} "
+        f"people), the model's label matched the requested face {_percent(d['follows_target'])} of the time and "
+        f"the reported feeling {_percent(d['follows_felt'])}"
+    ]
+    ci = diff.get("ci")
+    if ci:
+        sentences[0] += (
+            f" (difference {diff['estimate']:+.2f}, {level:.0%} CI {ci[0]:.2f} to {ci[1]:.2f}, participant-clustered)."
+        )
+    else:
+        sentences[0] += f" (difference {diff['estimate']:+.2f}; {diff.get('ci_reason', 'no interval')})."
+    excludes, reading = _reading(ci, sentences)
+    sentences += _context(results)
+    return {"text": " ".join(sentences), "interval_excludes_zero": excludes, "reading": reading}
+
+
+def _reading(ci: list[float] | None, sentences: list[str]) -> tuple[bool | None, str | None]:
+    if not ci:
+        sentences.append("Without an interval nothing can be concluded beyond these trials.")
+        return None, None
+    if ci[0] > 0:
+        sentences.append(
+            "The interval excludes zero: on these trials the label followed the face that was made "
+            "more than the feeling that was reported, as a reader of faces (not of feelings) would."
+        )
+        return True, "face"
+    if ci[1] < 0:
+        sentences.append(
+            "The interval excludes zero: the label followed the reported feeling more than the "
+            "requested face; since the model sees only the face, the faces seem to have kept showing "
+            "the feeling (the poses did not take) rather than the model reading feelings."
+        )
+        return True, "feeling"
+    sentences.append(
+        "The interval includes zero: these data cannot tell whether the label follows the face or "
+        "the feeling; more participants would narrow it."
+    )
+    return False, "undecided"
+
+
+def _context(results: dict) -> list[str]:
+    out = []
+    flow = results.get("exclusions", {}).get("flow")
+    if flow and flow["analysed"]["trials"] < flow["start"]["trials"]:
+        out.append(
+            f"After the declared exclusions, {flow['analysed']['participants']} of "
+            f"{flow['start']['participants']} participants and {flow['analysed']['trials']} of "
+            f"{flow['start']['trials']} trials were analysed."
+        )
+    none = results["decisive"]["all"].get("n_felt_none")
+    if none:
+        out.append(
+            f'{none} posed trials whose felt report was "none" are not decisive (no felt emotion to differ from).'
+        )
+    size = results.get("sample_size", {})
+    if size.get("warning"):
+        needed = size.get("participants_needed")
+        out.append(
+            f"The interval is {size['ci_width']:.2f} wide, wider than the stated {size['target_width']:.2f}; "
+            + (
+                f"a planning simulation puts the participants needed at about {needed}."
+                if needed
+                else f"a planning simulation did not reach it ({size.get('reason')})."
+            )
+        )
+    return out

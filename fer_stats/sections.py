@@ -67,6 +67,20 @@ def scoped(slots: Mapping[str, slice], scope: str) -> list[slice]:
     return list(slots.values()) if scope == "all" else [slots[scope]]
 
 
+class Absent:
+    """A section that does not apply to this study: its results are the reason.
+
+    >>> Absent("no ratings given").describe(None, tag={}, level=0.95)
+    {'reason': 'no ratings given'}
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def describe(self, totals: Totals, *, tag: dict, level: float, seed: int = 0) -> dict:
+        return {"reason": self.reason}
+
+
 class AgreementSection:
     """Agreement of each (predicted, reference) pair, per condition and overall."""
 
@@ -77,7 +91,7 @@ class AgreementSection:
             for pair in self.pairs
         }
 
-    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+    def describe(self, totals: Totals, *, tag: dict, level: float, seed: int = 0) -> dict:
         return {f"{pred}_vs_{ref}": self._pair(totals, pred, ref, tag, level) for pred, ref in self.pairs}
 
     def _pair(self, totals: Totals, pred: str, ref: str, tag: dict, level: float) -> dict:
@@ -103,17 +117,18 @@ class AgreementSection:
 
 
 class DecisiveSection:
-    """The decisive comparison per condition and overall (see fer_stats.decisive)."""
+    """The decisive comparison per condition and overall (see fer_stats.decisive); `predicted` and
+    `felt` name the codes to compare (another model's labels, or the induced emotion for a sensitivity run)."""
 
-    def __init__(self, data: CodedTrials, sums: ClusterSums) -> None:
-        self.data = data
+    def __init__(self, data: CodedTrials, sums: ClusterSums, *, predicted: str = "predicted", felt: str = "felt"):
+        self.data, self.predicted, self.felt = data, predicted, felt
         codes = data.codes
         self.slots = {
             c: sums.add(
                 decisive.decisive_sums(
                     target=np.where(data.in_scope[c], codes["target"], -1),
-                    felt=codes["felt"],
-                    predicted=codes["predicted"],
+                    felt=codes[felt],
+                    predicted=codes[predicted],
                     cluster=data.cluster,
                     n_clusters=data.n_clusters,
                 )
@@ -121,19 +136,23 @@ class DecisiveSection:
             for c in CONDITIONS
         }
 
+    def per_participant(self, totals: Totals) -> np.ndarray:
+        """(participants x 3) decisive sums over every condition, for planning from this study."""
+        return totals.per_participant(scoped(self.slots, "all"))
+
     def describe(self, totals: Totals, *, tag: dict, level: float, seed: int) -> dict:
         codes, out = self.data.codes, {}
         n_boot = tag.get("n_boot", 0)
         for scope in SCOPES:
             slots = scoped(self.slots, scope)
-            decisive_trials = self.data.in_scope[scope] & decisive.decisive_mask(codes["target"], codes["felt"])
-            posed_none = self.data.felt_none(scope, codes["target"] >= 0)
+            decisive_trials = self.data.in_scope[scope] & decisive.decisive_mask(codes["target"], codes[self.felt])
+            posed_none = self.data.felt_none(scope, codes["target"] >= 0) if self.felt == "felt" else 0
             out[scope] = (
                 {"n_felt_none": posed_none}
                 | decisive.describe(
                     totals.per_participant(slots),
                     totals.boot(slots),
-                    n_missing=int((decisive_trials & (codes["predicted"] < 0)).sum()),
+                    n_missing=int((decisive_trials & (codes[self.predicted] < 0)).sum()),
                     n_permutations=max(n_boot, 1000),
                     seed=seed,
                     level=level,
@@ -153,7 +172,7 @@ class CooccurrenceSection:
         self.n_felt_none = data.felt_none("all", natural_or_express)
         self.slot = sums.add(data.table_sums("felt", "predicted", natural_or_express))
 
-    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+    def describe(self, totals: Totals, *, tag: dict, level: float, seed: int = 0) -> dict:
         k, boot, jack = self.data.k, totals.boot(self.slot), totals.jackknife(self.slot)
         out = cooccurrence.describe(
             totals.point(self.slot).reshape(k, k),
@@ -179,7 +198,8 @@ class ValenceSection:
         spearman_resampling: str,
     ) -> None:
         self.data, self.valence_of = data, valence_of
-        self.inputs = _valence_inputs(data, valence_of)
+        self.without_valence = [label for label in data.labels if label not in valence_of]
+        self.inputs = _valence_inputs(data, valence_of, usable=not self.without_valence)
         exact = spearman_resampling == "exact" or (
             spearman_resampling == "auto" and len(self.inputs["all"][0]) * n_boot <= EXACT_SPEARMAN_LIMIT
         )
@@ -192,7 +212,9 @@ class ValenceSection:
             elif n_boot and len(x) >= 2:
                 self.linear_slots[scope] = sums.add(valence.spearman_linear_sums(x, y, c, data.n_clusters))
 
-    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+    def describe(self, totals: Totals, *, tag: dict, level: float, seed: int = 0) -> dict:
+        if self.without_valence:
+            return self._needs_a_valence_map(tag)
         out = {}
         for scope, (x, y, c) in self.inputs.items():
             linear = self.linear_slots.get(scope)
@@ -215,11 +237,22 @@ class ValenceSection:
         out["label_valence"] = {label: self.valence_of[label] for label in self.data.labels}
         return out
 
+    def _needs_a_valence_map(self, tag: dict) -> dict:
+        reason = valence.missing_valence_message(self.without_valence)
+        undefined = {"estimate": None, "reason": reason}
+        out = {
+            scope: {"n": 0, "n_participants": 0, "spearman_pooled": undefined, "repeated_measures_r": undefined} | tag
+            for scope in self.inputs
+        }
+        out["label_valence"] = {label: self.valence_of.get(label) for label in self.data.labels}
+        out["valence_map_needed"] = {"labels": self.without_valence, "reason": reason}
+        return out
 
-def _valence_inputs(data: CodedTrials, valence_of: Mapping[str, float]) -> dict:
+
+def _valence_inputs(data: CodedTrials, valence_of: Mapping[str, float], *, usable: bool) -> dict:
     trials, labels = data.trials, data.labels
     prob_columns = probability_columns(labels)
-    if all(c in trials for c in prob_columns):
+    if usable and all(c in trials for c in prob_columns):
         probabilities = trials[prob_columns].to_numpy(dtype=float)
         index = valence.model_valence_index(probabilities, labels, valence_of=valence_of)
     else:
@@ -253,7 +286,7 @@ class ObserversSection:
             for ref in ("target", "felt")
         }
 
-    def describe(self, totals: Totals, *, tag: dict, level: float) -> dict:
+    def describe(self, totals: Totals, *, tag: dict, level: float, seed: int = 0) -> dict:
         reliability = observers.describe_reliability(
             fleiss_point=totals.point(self.fleiss),
             fleiss_boot=totals.boot(self.fleiss),

@@ -66,8 +66,17 @@ def test_the_row_definition_of_a_decisive_trial_is_the_code_definition():
 
 @pytest.mark.parametrize(
     "column,value",
-    [("valence", 0), ("valence", 10), ("arousal", 9.5), ("intensity", 8), ("intensity", 0.5),
-     ("prob_happy", 1.2), ("prob_sad", -0.1), ("pose_rating", 8), ("valence", np.inf)],
+    [
+        ("valence", 0),
+        ("valence", 10),
+        ("arousal", 9.5),
+        ("intensity", 8),
+        ("intensity", 0.5),
+        ("prob_happy", 1.2),
+        ("prob_sad", -0.1),
+        ("pose_rating", 8),
+        ("valence", np.inf),
+    ],
 )
 def test_out_of_range_values_are_refused_by_name(column, value):
     trials = small_trials()
