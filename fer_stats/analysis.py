@@ -20,9 +20,11 @@ from fer_conditions import CONDITIONS
 from fer_stats import observers, valence
 from fer_stats.agreement import felt_codes, label_codes
 from fer_stats.bootstrap import ClusterSums
+from fer_stats.chain import ChainSection
 from fer_stats.comparisons import InductionSection, ModelsSection, split_models
 from fer_stats.exclusions import DEFAULT_EXCLUSIONS, Exclusions, apply_exclusions
 from fer_stats.guidance import annotate, plain_language, sample_size_check
+from fer_stats.movement import MOVEMENT_THRESHOLD, movement_keys
 from fer_stats.provenance import provenance, stamp
 from fer_stats.schema import TrialTableError, check_label_set, infer_labels, validate_ratings, validate_trials
 from fer_stats.sections import (
@@ -56,6 +58,7 @@ def analyze(
     target_width: float | None = None,
     exclusions: Exclusions = DEFAULT_EXCLUSIONS,
     model: str | None = None,
+    movement_threshold: float = MOVEMENT_THRESHOLD,
 ) -> dict:
     """Analyse a tidy trial table (and optional ratings); see the module docstring for an example.
 
@@ -72,6 +75,8 @@ def analyze(
     participants and trials through them are in results["exclusions"].
     model: with a `model` column (one row per trial and model), the model the results are about
     (default: the first in the table); results["models"] compares them all.
+    movement_threshold: with move_<key> columns, results["chain"] tests feeling -> face -> label; a
+    prototype "shows" when its score (robust SDs of change from the participant's baseline) exceeds this.
     """
     _check_options(spearman_resampling=spearman_resampling, interval=interval, n_boot=n_boot)
     data, rating_info, flow, predictions = _prepare(trials, ratings, labels=labels, exclusions=exclusions, model=model)
@@ -84,6 +89,7 @@ def analyze(
         valence_of=valence_of,
         n_boot=n_boot,
         spearman_resampling=spearman_resampling,
+        movement_threshold=movement_threshold,
     )
     totals = sums.totals(n_boot=n_boot, seed=seed, jackknife=interval == "bca")
     tag = stamp(seed=seed, n_boot=n_boot)
@@ -129,7 +135,15 @@ def _prepare(trials, ratings, *, labels, exclusions: Exclusions, model: str | No
     return data, rating_info, kept.flow, predictions
 
 
-def _sections(data: CodedTrials, sums: ClusterSums, rating_info, predictions: dict, **valence_options) -> dict:
+def _sections(
+    data: CodedTrials,
+    sums: ClusterSums,
+    rating_info,
+    predictions: dict,
+    *,
+    movement_threshold: float,
+    **valence_options,
+) -> dict:
     """Every section of the results, in order; each registers its sums now and describes itself later."""
     trials = data.trials
     induced = "induced" in trials and trials["induced"].notna().any()
@@ -145,6 +159,11 @@ def _sections(data: CodedTrials, sums: ClusterSums, rating_info, predictions: di
             else Absent("one model: nothing to compare")
         ),
         "induction": InductionSection(data, sums) if induced else Absent("no induction: no induced emotions given"),
+        "chain": (
+            ChainSection(data, sums, threshold=movement_threshold)
+            if movement_keys(trials)
+            else Absent("no movement measures (move_<key> columns) given")
+        ),
     }
 
 

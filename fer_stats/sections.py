@@ -24,7 +24,7 @@ import pandas as pd
 from fer_conditions import CONDITIONS
 from fer_stats import agreement, cooccurrence, decisive, observers, valence
 from fer_stats.agreement import NONE_CODE
-from fer_stats.bootstrap import ClusterSums, Totals, count_table
+from fer_stats.bootstrap import ClusterSums, Totals, count_table, estimate
 from fer_stats.schema import probability_columns
 
 SCOPES = ("all", *CONDITIONS)
@@ -311,3 +311,67 @@ class ObserversSection:
                 for ref, slot in self.paired.items()
             },
         }
+
+
+class RatioSums:
+    """Named means (sum of values / number of trials) over chosen trials, clustered by participant.
+
+    >>> from fer_stats.analysis import code_trials
+    >>> from fer_stats.simulate import simulate_study
+    >>> data = code_trials(simulate_study(n_participants=4, seed=0).trials)
+    >>> sums = ClusterSums(data.n_clusters)
+    >>> ratios = RatioSums(data, sums)
+    >>> ratios.mean("valence", data.trials["valence"].to_numpy(), data.in_scope["all"])
+    >>> out = ratios.describe(sums.totals(n_boot=0, seed=0), level=0.95)["valence"]
+    >>> out["n"], bool(abs(out["estimate"] - data.trials["valence"].mean()) < 1e-12)
+    (64, True)
+    """
+
+    def __init__(self, data: CodedTrials, sums: ClusterSums) -> None:
+        self.data, self.sums, self.slots, self.differences = data, sums, {}, {}
+
+    def mean(self, name: str, values: np.ndarray, where: np.ndarray, *, undefined: str = "no trials") -> None:
+        values = np.asarray(values, dtype=np.float64)
+        usable = where & np.isfinite(values)
+        columns = np.column_stack([usable, np.where(usable, values, 0.0)]).astype(np.float64)
+        block = np.column_stack(
+            [np.bincount(self.data.cluster, weights=c, minlength=self.data.n_clusters) for c in columns.T]
+        )
+        self.slots[name] = (self.sums.add(block), undefined)
+
+    def difference(self, name: str, first: str, second: str) -> None:
+        """first - second, both registered means (on the same resamples)."""
+        self.differences[name] = (first, second)
+
+    @staticmethod
+    def _ratio(totals: np.ndarray | None) -> np.ndarray | None:
+        if totals is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return totals[..., 1] / totals[..., 0]
+
+    def _values(self, totals: Totals, name: str):
+        slot = self.slots[name][0]
+        return tuple(self._ratio(x) for x in (totals.point(slot), totals.boot(slot), totals.jackknife(slot)))
+
+    def describe(self, totals: Totals, *, level: float) -> dict:
+        out = {}
+        for name, (slot, undefined) in self.slots.items():
+            point, boot, jack = self._values(totals, name)
+            n_people = totals.participants(slot, columns=slice(0, 1))
+            out[name] = {"n": int(totals.point(slot)[0]), "n_participants": n_people} | estimate(
+                point, boot, n_clusters=n_people, undefined=undefined, level=level, jackknife=jack
+            )
+        for name, (first, second) in self.differences.items():
+            a, b = self._values(totals, first), self._values(totals, second)
+            n_people = max(out[first]["n_participants"], out[second]["n_participants"])
+            diff = [None if x is None else x - y for x, y in zip(a, b, strict=True)]
+            out[name] = {"n_participants": n_people} | estimate(
+                diff[0],
+                diff[1],
+                n_clusters=n_people,
+                undefined=f"{first} or {second} undefined",
+                level=level,
+                jackknife=diff[2],
+            )
+        return out

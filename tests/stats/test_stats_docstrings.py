@@ -10,6 +10,7 @@ MODULES = [
     "analysis",
     "sections",
     "bootstrap",
+    "chain",
     "cli",
     "comparisons",
     "cooccurrence",
