@@ -94,7 +94,7 @@ def analyze(
     totals = sums.totals(n_boot=n_boot, seed=seed, jackknife=interval == "bca")
     tag = stamp(seed=seed, n_boot=n_boot)
     results = {
-        **_header(data, seed=seed, n_boot=n_boot, level=level),
+        **_header(data, seed=seed, n_boot=n_boot, level=level, interval=interval),
         "exclusions": {"rules": exclusions.declared(), "flow": flow},
     }
     for name, section in sections.items():
@@ -195,9 +195,9 @@ def code_trials(trials: pd.DataFrame, *, labels: Sequence[str] | None = None, va
     )
 
 
-def _header(data: CodedTrials, *, seed: int, n_boot: int, level: float) -> dict:
+def _header(data: CodedTrials, *, seed: int, n_boot: int, level: float, interval: str) -> dict:
     return {
-        "provenance": provenance(seed=seed, n_boot=n_boot, level=level),
+        "provenance": provenance(seed=seed, n_boot=n_boot, level=level, interval=interval),
         "labels": list(data.labels),
         "n_trials": int(len(data.trials)),
         "n_participants": int(data.n_clusters),

@@ -173,10 +173,12 @@ def check_label_set(labels) -> tuple[str, ...]:
     return cleaned
 
 
-def _clean_labels(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    text = text.mask(text == "")
-    return text.astype(object).where(text.notna(), None)
+def _clean_labels(series: pd.Series, *, lower: bool = False) -> pd.Series:
+    """Stripped text (lower-cased if asked), None for missing or blank; cleaned once per distinct value."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    cleaned = [str(value).strip() for value in uniques]
+    cleaned = [(text.lower() if lower else text) or None for text in cleaned]
+    return pd.Series(np.array([*cleaned, None], dtype=object)[codes], index=series.index, dtype=object)
 
 
 def _blank_missing(series: pd.Series) -> pd.Series:
@@ -232,8 +234,11 @@ BOOLEAN_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False
 
 def _boolean(frame: pd.DataFrame, name: str, what: str) -> pd.Series:
     """True/False/missing from bools, 0/1 or their text (true/false, yes/no, 1/0)."""
-    text = _blank_missing(frame[name]).map(lambda v: str(v).strip().lower()).replace({"1.0": "1", "0.0": "0"})
-    unknown = ~text.isin(BOOLEAN_TEXT)
+    column = frame[name]
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype("boolean")
+    text = column.astype("string").str.strip().str.lower().fillna("").replace({"1.0": "1", "0.0": "0"})
+    unknown = ~text.isin(list(BOOLEAN_TEXT))
     if unknown.any():
         raise TrialTableError(f"{what} column {name!r} must be true/false; rows {_rows(unknown)} are not")
     return text.map(BOOLEAN_TEXT).astype("boolean")
@@ -292,7 +297,7 @@ def _clean_trial_columns(out: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataF
         elif column.type == "boolean" and name in out:
             out[name] = _boolean(out, name, "trials")
         elif column.type == "category" and not column.required and name in out:
-            out[name] = _clean_labels(out[name].astype("string").str.lower())
+            out[name] = _clean_labels(out[name], lower=True)
     _check_labels(out, ("target", "predicted", "induced"), labels, "trials")
     _check_labels(out, ("felt",), labels, "trials", none_allowed=True)
     for name in [*probability_columns(labels), *(c for c in out.columns if str(c).startswith(MOVE_PREFIX))]:
