@@ -77,6 +77,11 @@ def analyze(
     (default: the first in the table); results["models"] compares them all.
     movement_threshold: with move_<key> columns, results["chain"] tests feeling -> face -> label; a
     prototype "shows" when its score (robust SDs of change from the participant's baseline) exceeds this.
+
+    >>> from fer_stats.simulate import simulate_study
+    >>> out = analyze(simulate_study(n_participants=8, seed=3).trials, n_boot=100, min_participants=10)
+    >>> out["decisive"]["all"]["few_participants"], out["summary"]["reading"] in ("face", "feeling", "undecided")
+    ('based on 8 participants, fewer than the stated minimum of 10', True)
     """
     _check_options(spearman_resampling=spearman_resampling, interval=interval, n_boot=n_boot)
     data, rating_info, flow, predictions = _prepare(trials, ratings, labels=labels, exclusions=exclusions, model=model)

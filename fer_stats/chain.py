@@ -42,6 +42,14 @@ FEELING_CONDITIONS = ("natural", "express")
 
 
 class ChainSection:
+    """Registers the chain's sums from move_<key> columns; `describe` gives results["chain"].
+
+    >>> from fer_stats import analyze, simulate_study
+    >>> chain = analyze(simulate_study(n_participants=10, movements=True, seed=0).trials, n_boot=0)["chain"]
+    >>> chain["keys"][:2], chain["n_without_baseline"]
+    (['lip_corner_raise', 'mouth_width'], 0)
+    """
+
     def __init__(self, data: CodedTrials, sums: ClusterSums, *, threshold: float = MOVEMENT_THRESHOLD) -> None:
         trials, labels = data.trials, data.labels
         self.data, self.threshold, self.keys = data, threshold, movement_keys(trials)

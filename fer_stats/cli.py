@@ -53,6 +53,11 @@ def analysis_parser() -> argparse.ArgumentParser:
 
 
 def exclusions_from(args: argparse.Namespace) -> Exclusions:
+    """The declared exclusions from parsed options.
+
+    >>> exclusions_from(analysis_parser().parse_args(["t.csv", "--max-retakes", "1"])).max_retakes
+    1
+    """
     return Exclusions(
         include_pilot=args.include_pilot,
         completed_only=args.completed_only,
@@ -66,6 +71,11 @@ def exclusions_from(args: argparse.Namespace) -> Exclusions:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the analysis (or `plan`) from command-line arguments; returns the exit status.
+
+    >>> main(["/nonexistent.csv"])
+    2
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["plan"]:
         return plan_main(argv[1:])
@@ -138,6 +148,11 @@ def _trial_plan(text: str) -> dict[str, int]:
 
 
 def plan_main(argv: Sequence[str]) -> int:
+    """`python -m fer_stats plan ...`: the planning table and JSON; returns the exit status.
+
+    >>> plan_main(["--sizes", "1"])
+    2
+    """
     args = plan_parser().parse_args(argv)
 
     def progress(done: int, total: int) -> None:
@@ -188,7 +203,7 @@ def summary(results: dict) -> str:
         f"fer_study analysis: {results['n_trials']} trials, {results['n_participants']} participants "
         f"(seed {p['seed']}, {p['n_boot']} resamples)",
         "",
-        results["summary"]["text"],
+        results.get("summary", {}).get("text", ""),  # absent from documents cached by engine 0.1
         "",
         "Decisive trials (target differs from felt): does the label follow the face or the feeling?",
     ]

@@ -58,7 +58,14 @@ def split_models(trials: pd.DataFrame, labels: tuple[str, ...], model: str | Non
 
 
 class ModelsSection:
-    """Each model's decisive comparison and agreement, model against model, and observers against each model."""
+    """Each model's decisive comparison and agreement, model against model, and observers against each model.
+
+    >>> from fer_stats import analyze, simulate_study
+    >>> study = simulate_study(n_participants=5, models={"a": 0.9, "b": 0.9}, seed=0)
+    >>> models = analyze(study.trials, n_boot=0)["models"]
+    >>> sorted(models["decisive"]), models["model_vs_model"]["b_vs_a"]["all"]["kappa"]["estimate"] > 0.5
+    (['a', 'b'], True)
+    """
 
     def __init__(self, data: CodedTrials, sums: ClusterSums, predictions: dict, *, with_observers: bool) -> None:
         self.data, self.names = data, list(predictions)
@@ -120,7 +127,13 @@ def _renamed(pairs: dict) -> dict:
 
 class InductionSection:
     """Manipulation check (felt against induced: agreement, kappa, confusion, per method) and the decisive
-    comparison with the induced emotion in place of the felt one, as a sensitivity analysis."""
+    comparison with the induced emotion in place of the felt one, as a sensitivity analysis.
+
+    >>> from fer_stats import analyze, simulate_study
+    >>> study = simulate_study(n_participants=10, induction_method="recall", induction_success=1.0, seed=0)
+    >>> analyze(study.trials, n_boot=0)["induction"]["felt_vs_induced"]["recall"]["accuracy"]["estimate"]
+    1.0
+    """
 
     def __init__(self, data: CodedTrials, sums: ClusterSums) -> None:
         self.data = data

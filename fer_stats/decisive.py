@@ -74,7 +74,12 @@ def decisive_counts(trials: pd.DataFrame) -> dict[str, int]:
 def decisive_sums(
     *, target: np.ndarray, felt: np.ndarray, predicted: np.ndarray, cluster: np.ndarray, n_clusters: int
 ) -> np.ndarray:
-    """Per-cluster (n, follows_target, follows_felt) over decisive trials with a prediction."""
+    """Per-cluster (n, follows_target, follows_felt) over decisive trials with a prediction.
+
+    >>> decisive_sums(target=np.array([0, 1]), felt=np.array([1, 1]), predicted=np.array([0, 0]),
+    ...     cluster=np.array([0, 0]), n_clusters=1).tolist()
+    [[1.0, 1.0, 0.0]]
+    """
     keep = decisive_mask(target, felt) & (predicted >= 0)
     columns = [keep, keep & (predicted == target), keep & (predicted == felt)]
     return np.column_stack([np.bincount(cluster, weights=c.astype(np.float64), minlength=n_clusters) for c in columns])

@@ -28,7 +28,11 @@ TRIAL_KEY = ["participant_id", "trial_index"]
 
 @dataclass(frozen=True)
 class Exclusions:
-    """The exclusions a researcher declares; the default leaves out pilot runs only."""
+    """The exclusions a researcher declares; the default leaves out pilot runs only.
+
+    >>> Exclusions(max_retakes=2).declared()["max_retakes"], Exclusions().include_pilot
+    (2, False)
+    """
 
     include_pilot: bool = False
     completed_only: bool = False
@@ -186,7 +190,13 @@ def apply_exclusions(
     trials: pd.DataFrame, ratings: pd.DataFrame | None = None, *, rules: Exclusions = DEFAULT_EXCLUSIONS
 ) -> Excluded:
     """The tables that remain after the declared exclusions, and the flow (validated tables expected;
-    a rule whose column is missing is a TrialTableError, except the default pilot rule)."""
+    a rule whose column is missing is a TrialTableError, except the default pilot rule).
+
+    >>> trials = pd.DataFrame({"participant_id": ["a", "b"], "trial_index": [0, 0], "n_retakes": [0, 4]})
+    >>> out = apply_exclusions(trials, rules=Exclusions(max_retakes=3))
+    >>> out.flow["start"], out.flow["steps"][0]["note"], out.flow["analysed"]
+    ({'participants': 2, 'trials': 2}, 'no pilot column: nothing to exclude', {'participants': 1, 'trials': 1})
+    """
     people, n_trials = _counts(trials)
     flow: dict = {"start": {"participants": people, "trials": n_trials}, "steps": []}
     for step in _steps(rules):

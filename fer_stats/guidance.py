@@ -37,7 +37,12 @@ def _near_bound(estimate: float, interval: list[float] | None) -> bool:
 
 
 def recommend(result: dict, *, n_participants: int | None, headline: str) -> dict:
-    """Say which of an estimate's intervals to trust, and set its headline `ci` (in place; returned)."""
+    """Say which of an estimate's intervals to trust, and set its headline `ci` (in place; returned).
+
+    >>> one = {"estimate": 0.5, "intervals": {"wilson": {"ci": [0.2, 0.8]}}}
+    >>> recommend(one, n_participants=1, headline="percentile")["recommended_interval"]
+    'wilson'
+    """
     intervals = result.get("intervals") or {}
     if headline == "bca" and (intervals.get("bca") or {}).get("ci"):
         result["ci"], result["ci_method"] = intervals["bca"]["ci"], BCA

@@ -63,7 +63,11 @@ class CodedTrials:
 
 
 def scoped(slots: Mapping[str, slice], scope: str) -> list[slice]:
-    """The slots of one condition, or of all of them (the overall total is the sum of the conditions)."""
+    """The slots of one condition, or of all of them (the overall total is the sum of the conditions).
+
+    >>> scoped({"natural": slice(0, 2), "express": slice(2, 4)}, "all")
+    [slice(0, 2, None), slice(2, 4, None)]
+    """
     return list(slots.values()) if scope == "all" else [slots[scope]]
 
 

@@ -108,3 +108,4 @@ def test_booleans_read_from_csv_text():
     trials.loc[0, "pilot"] = "maybe"
     with pytest.raises(TrialTableError, match="'pilot' must be true/false"):
         validate_trials(trials)
+
