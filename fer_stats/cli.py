@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 
 from fer_stats.analysis import INTERVALS, analyze
 from fer_stats.exclusions import Exclusions
@@ -47,7 +48,12 @@ def analysis_parser() -> argparse.ArgumentParser:
     rules.add_argument("--face-found", action="store_true")
     rules.add_argument("--min-pose-check", type=float, metavar="K")
     rules.add_argument("--max-retakes", type=int, metavar="N")
-    rules.add_argument("--exclude-felt-none", action="store_true", help='leave out trials whose felt report is "none"')
+    rules.add_argument(
+        "--exclude-felt-none",
+        dest="felt_reported",
+        action="store_true",
+        help='leave out trials whose felt report is "none"',
+    )
     rules.add_argument("--min-rater-attention", type=float, metavar="SHARE")
     return parser
 
@@ -58,16 +64,7 @@ def exclusions_from(args: argparse.Namespace) -> Exclusions:
     >>> exclusions_from(analysis_parser().parse_args(["t.csv", "--max-retakes", "1"])).max_retakes
     1
     """
-    return Exclusions(
-        include_pilot=args.include_pilot,
-        completed_only=args.completed_only,
-        webcam_only=args.webcam_only,
-        face_found=args.face_found,
-        min_pose_check=args.min_pose_check,
-        max_retakes=args.max_retakes,
-        felt_reported=args.exclude_felt_none,
-        min_rater_attention=args.min_rater_attention,
-    )
+    return Exclusions(**{rule.name: getattr(args, rule.name) for rule in fields(Exclusions)})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
