@@ -139,12 +139,7 @@ def simulate_study(*, seed: int = 0, **parameters) -> SimulatedStudy:
         felt[draws.extra.random(n) < params.none_rate] = NONE_CODE
     target = _targets(params, condition, felt, rng)
 
-    uniform_label = rng.integers(0, k, size=n)
-    natural = condition == "natural"
-    felt_face = np.where(felt >= 0, felt, uniform_label)
-    face = np.where(rng.random(n) < fidelity, target, felt_face)
-    face = np.where(target >= 0, face, felt_face)
-    face[natural] = np.where(rng.random(natural.sum()) < coherence[natural], felt_face[natural], uniform_label[natural])
+    face = _faces(rng, k, condition=condition, felt=felt, target=target, coherence=coherence, fidelity=fidelity)
     predicted = _noisy_label(face, accuracy, k, rng)
     no_face = rng.random(n) < params.no_face_rate
     predicted[no_face] = -1
@@ -174,6 +169,19 @@ def simulate_study(*, seed: int = 0, **parameters) -> SimulatedStudy:
         trials = trials.join(_movements(draws, face, labels))
     trials = _incomplete(_per_model(trials, draws, face=face, no_face=no_face), draws)
     return SimulatedStudy(trials=trials, ratings=ratings, parameters=params, truth=true_values(params))
+
+
+def _faces(rng, k: int, *, condition, felt, target, coherence, fidelity) -> np.ndarray:
+    """The expression each face shows: the target (posed, with the participant's fidelity) or the felt
+    emotion leaking through; on natural trials the felt emotion (coherence) or any label."""
+    n = len(felt)
+    uniform_label = rng.integers(0, k, size=n)
+    natural = condition == "natural"
+    felt_face = np.where(felt >= 0, felt, uniform_label)  # after "none", any label
+    face = np.where(rng.random(n) < fidelity, target, felt_face)
+    face = np.where(target >= 0, face, felt_face)
+    face[natural] = np.where(rng.random(natural.sum()) < coherence[natural], felt_face[natural], uniform_label[natural])
+    return face
 
 
 def _targets(params: StudyParameters, condition: np.ndarray, felt: np.ndarray, rng) -> np.ndarray:

@@ -128,3 +128,22 @@ def test_a_neutral_face_has_no_prototype_and_says_so():
         and "neutral" not in chain["face_follows_instruction"]["by_target"]
     )
     assert isinstance(pd.Series(chain["scales"]).dropna().iloc[0], float)
+
+
+def test_the_pose_check_correlation_matches_pingouin():
+    import pingouin
+
+    from fer_stats.movement import change_scales
+
+    study = simulate_study(n_participants=25, movements=True, pose_fidelity=0.6, seed=10)
+    trials = study.trials
+    labels = list(study.parameters.labels)
+    changes = movement_changes(trials).filter(like="change_").to_numpy()
+    scores = prototype_scores(changes / change_scales(changes), list(MOVEMENT_KEYS), labels)
+    target = trials.target.map({label: i for i, label in enumerate(labels)})
+    frame = trials.assign(score=[scores[i, int(t)] if t == t else np.nan for i, t in enumerate(target)])
+    frame = frame.dropna(subset=["score", "pose_rating"])
+    expected = pingouin.rm_corr(frame, x="pose_rating", y="score", subject="participant_id")["r"].iloc[0]
+    chain = analyze(trials, n_boot=0)["chain"]
+    ours = chain["face_follows_instruction"]["pose_check_vs_movement"]
+    assert ours["repeated_measures_r"]["estimate"] == pytest.approx(expected, abs=1e-9) and ours["n"] == len(frame)
