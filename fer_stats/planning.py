@@ -4,7 +4,8 @@ how often do intervals cover the truth, and how many participants would a stated
 `plan_sample_size` simulates studies from parameters over a range of sizes (for a planning page or
 `python -m fer_stats plan`); `participants_for_width` resamples an observed study to larger sizes
 (the sample-size warning of a results document); `interval_coverage` compares participant-clustered
-intervals with trial-level ones (trials resampled as if independent, and kappa's asymptotic SE).
+intervals (percentile and BCa) with trial-level ones (trials resampled as if independent, and kappa's
+asymptotic SE).
 
 >>> out = interval_coverage(n_studies=5, n_boot=100, seed=0, n_participants=20)
 >>> sorted(out["coverage"])
@@ -21,6 +22,7 @@ from scipy.stats import norm
 from fer_stats.agreement import felt_codes, kappa_standard_error, label_codes, scores
 from fer_stats.bootstrap import ClusterSums, count_table, percentile_interval, weight_matrix
 from fer_stats.decisive import decisive_sums, proportions
+from fer_stats.intervals import bca_interval
 from fer_stats.simulate import StudyParameters, simulate_study
 
 
@@ -39,22 +41,22 @@ def _intervals(codes: dict, cluster: np.ndarray, k: int, *, n_boot: int, seed: i
     cell = np.where((codes["target"] >= 0) & (codes["predicted"] >= 0), codes["target"] * k + codes["predicted"], -1)
     table = sums.add(count_table(cluster, n_clusters, cell, k * k))
     point, boot = sums.resample(n_boot=n_boot, seed=seed)
-    return {
-        "decisive_difference": (
-            float(proportions(point[decisive])["difference"]),
-            percentile_interval(proportions(boot[:, decisive])["difference"], level=level),
-        ),
-        "target_kappa": (
-            float(scores(point[table].reshape(k, k))["kappa"]),
-            percentile_interval(scores(boot[:, table].reshape(-1, k, k))["kappa"], level=level),
-        ),
-        "table": point[table].reshape(k, k),
+    jack = point - sums.matrix()
+    values = {
+        "decisive_difference": [proportions(x[..., decisive])["difference"] for x in (point, boot, jack)],
+        "target_kappa": [scores(x[..., table].reshape(-1, k, k))["kappa"] for x in (point, boot, jack)],
     }
+    out = {"table": point[table].reshape(k, k), "bca": {}}
+    for quantity, (estimate, resampled, left_out) in values.items():
+        estimate = float(np.ravel(estimate)[0])
+        out[quantity] = (estimate, percentile_interval(resampled, level=level))
+        out["bca"][quantity] = (estimate, bca_interval(estimate, resampled, left_out, level=level)[0])
+    return out
 
 
 def interval_coverage(*, n_studies: int, n_boot: int = 1000, seed: int = 0, level: float = 0.95, **parameters) -> dict:
     """Share of simulated studies whose intervals contain the true value, per method and quantity."""
-    methods = ("clustered_bootstrap", "trial_bootstrap", "trial_asymptotic")
+    methods = ("clustered_bootstrap", "clustered_bca", "trial_bootstrap", "trial_asymptotic")
     hits = {q: {m: 0 for m in methods} for q in ("decisive_difference", "target_kappa")}
     widths = {q: {m: [] for m in methods} for q in hits}
     truth = None
@@ -73,6 +75,7 @@ def interval_coverage(*, n_studies: int, n_boot: int = 1000, seed: int = 0, leve
         for quantity in hits:
             for method, source in (
                 ("clustered_bootstrap", clustered),
+                ("clustered_bca", clustered["bca"]),
                 ("trial_bootstrap", naive),
                 ("trial_asymptotic", asymptotic),
             ):
