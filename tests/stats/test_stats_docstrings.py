@@ -8,7 +8,6 @@ import pytest
 MODULES = [
     "agreement",
     "analysis",
-    "sections",
     "bootstrap",
     "chain",
     "cli",
@@ -23,6 +22,7 @@ MODULES = [
     "planning",
     "provenance",
     "schema",
+    "sections",
     "simulate",
     "valence",
 ]
