@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer_conditions import POSED_CONDITIONS
+from fer_conditions import CONDITIONS, POSED_CONDITIONS
 from fer_stats import valence
 from fer_stats.bootstrap import ClusterSums, Totals, estimate
 from fer_stats.cooccurrence import META_ANALYTIC
@@ -39,6 +39,7 @@ from fer_stats.movement import (
 from fer_stats.sections import AgreementSection, CodedTrials, RatioSums
 
 FEELING_CONDITIONS = ("natural", "express")
+NO_TARGET = "(no target)"
 
 
 class ChainSection:
@@ -64,6 +65,7 @@ class ChainSection:
         self.ratios = RatioSums(data, sums)
         self.pairs = AgreementSection(data, sums, [("movement", "target"), ("predicted", "movement")])
         self._instruction()
+        self._cells()
         self._feeling("felt")
         if "induced" in data.codes:
             self._feeling("induced")
@@ -98,6 +100,19 @@ class ChainSection:
                 if key in self.keys:
                     ratios.mean(f"{label}:change:{key}", self.raw[:, self.keys.index(key)], asked)
 
+    def _cells(self) -> None:
+        """Mean change of every measure by condition and target, for a plot of what faces did."""
+        data = self.data
+        condition, target = data.trials["condition"].to_numpy(), data.codes["target"]
+        self.cells = []
+        for scope in CONDITIONS:
+            for code in sorted(set(target[condition == scope].tolist())):
+                name = NO_TARGET if code < 0 else data.labels[code]
+                where = (condition == scope) & (target == code)
+                for column, key in enumerate(self.keys):
+                    self.ratios.mean(f"cell:{scope}:{name}:{key}", self.raw[:, column], where)
+                self.cells.append((scope, name))
+
     def _feeling(self, source: str) -> None:
         data = self.data
         condition = data.trials["condition"].to_numpy()
@@ -131,10 +146,20 @@ class ChainSection:
                 "pose_check_vs_movement": self._pose_check(totals, level) | tag,
             },
             "label_follows_face": pairs["predicted_vs_movement"],
+            "change_by_condition_and_target": self._cell_means(ratios),
             "face_follows_feeling": {"felt": self._felt(ratios, "felt", tag), "meta_analytic": META_ANALYTIC},
         }
         if "induced" in self.data.codes:
             out["face_follows_feeling"]["induced"] = self._felt(ratios, "induced", tag)
+        return out
+
+    def _cell_means(self, ratios: dict) -> dict:
+        out: dict = {}
+        for scope, name in self.cells:
+            out.setdefault(scope, {})[name] = {
+                key: {field: ratios[f"cell:{scope}:{name}:{key}"].get(field) for field in ("n", "estimate", "ci")}
+                for key in self.keys
+            }
         return out
 
     def _target(self, ratios: dict, label: str) -> dict:

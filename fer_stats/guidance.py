@@ -222,6 +222,42 @@ def _reading(ci: list[float] | None, sentences: list[str]) -> tuple[bool | None,
     return False, "undecided"
 
 
+def _ci_text(result: dict) -> str:
+    ci = result.get("ci")
+    return f"{result['estimate']:.0%}" + (f" (CI {ci[0]:.0%} to {ci[1]:.0%})" if ci else "")
+
+
+def _other_sections(results: dict) -> list[str]:
+    """One sentence each for the manipulation check, the movement chain and the other models."""
+    out = []
+    check = results.get("induction", {}).get("felt_vs_induced", {}).get("all")
+    if check and check["accuracy"]["estimate"] is not None:
+        out.append(f"The felt report matched the induced emotion on {_ci_text(check['accuracy'])} of induced trials.")
+    chain = results.get("chain", {})
+    fidelity = chain.get("face_follows_instruction", {}).get("objective_pose_fidelity", {}).get("all")
+    if fidelity and fidelity["accuracy"]["estimate"] is not None:
+        follows = chain["label_follows_face"]["all"]["accuracy"]
+        out.append(
+            f"Movement measures show the requested expression on {_ci_text(fidelity['accuracy'])} of posed "
+            "trials"
+            + (
+                f", and the model's label matched the expression the movements show on {_ci_text(follows)} of photos."
+                if follows["estimate"] is not None
+                else "."
+            )
+        )
+    models = results.get("models", {})
+    for name in models.get("names", [])[1:]:
+        other = models["decisive"][name]["all"]["difference"]
+        if other["estimate"] is not None:
+            ci = other.get("ci")
+            out.append(
+                f"With the model {name} the difference was {other['estimate']:+.2f}"
+                + (f" (CI {ci[0]:.2f} to {ci[1]:.2f})." if ci else ".")
+            )
+    return out
+
+
 def _context(results: dict) -> list[str]:
     out = []
     flow = results.get("exclusions", {}).get("flow")
@@ -236,6 +272,7 @@ def _context(results: dict) -> list[str]:
         out.append(
             f'{none} posed trials whose felt report was "none" are not decisive (no felt emotion to differ from).'
         )
+    out += _other_sections(results)
     size = results.get("sample_size", {})
     if size.get("warning"):
         needed = size.get("participants_needed")

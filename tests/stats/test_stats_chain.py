@@ -147,3 +147,15 @@ def test_the_pose_check_correlation_matches_pingouin():
     chain = analyze(trials, n_boot=0)["chain"]
     ours = chain["face_follows_instruction"]["pose_check_vs_movement"]
     assert ours["repeated_measures_r"]["estimate"] == pytest.approx(expected, abs=1e-9) and ours["n"] == len(frame)
+
+
+def test_mean_change_by_condition_and_target_matches_pandas():
+    study = simulate_study(n_participants=12, movements=True, seed=11)
+    trials = study.trials.join(movement_changes(study.trials))
+    means = trials.assign(target=trials.target.fillna("(no target)")).groupby(["condition", "target"])
+    results = analyze(study.trials, n_boot=100)
+    cells = results["chain"]["change_by_condition_and_target"]
+    for (condition, target), part in means:
+        cell = cells[condition][target]["mouth_opening"]
+        assert cell["estimate"] == pytest.approx(part["change_mouth_opening"].mean()) and cell["n"] == len(part)
+    assert "Movement measures show the requested expression on" in results["summary"]["text"]
