@@ -157,7 +157,11 @@ class ChainSection:
         out: dict = {}
         for scope, name in self.cells:
             out.setdefault(scope, {})[name] = {
-                key: {field: ratios[f"cell:{scope}:{name}:{key}"].get(field) for field in ("n", "estimate", "ci")}
+                key: {
+                    field: value
+                    for field, value in ratios[f"cell:{scope}:{name}:{key}"].items()
+                    if field in ("n", "estimate", "ci", "reason", "ci_reason")
+                }
                 for key in self.keys
             }
         return out

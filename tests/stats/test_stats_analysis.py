@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fer_stats import analyze, simulate_study
+from fer_stats import Exclusions, analyze, simulate_study
 
 
 def walk(value, path=""):
@@ -207,3 +207,36 @@ def test_without_resamples_there_are_estimates_and_no_intervals(study):
     assert "ci" not in results["decisive"]["all"]["difference"]
     assert results["observers"]["reliability"]["fleiss_kappa"]["estimate"] is not None
     assert_plain_json(results)
+
+
+@pytest.mark.parametrize("participants", [1, 3, 25])
+def test_a_study_with_every_feature_gives_plain_json_with_reasons(participants):
+    study = simulate_study(
+        n_participants=participants,
+        labels=("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"),
+        none_rate=0.15,
+        induction_method="recall",
+        models={"fer": 0.6, "hse": 0.4},
+        movements=True,
+        n_pilot=1,
+        incomplete_rate=0.2,
+        upload_rate=0.1,
+        retake_mean=0.5,
+        n_raters=2,
+        seed=participants,
+    )
+    trials = study.trials.copy()
+    trials.loc[trials.index[::9], [c for c in trials if c.startswith("move_")]] = np.nan
+    for interval in ("percentile", "bca"):
+        results = analyze(
+            trials,
+            study.ratings,
+            n_boot=60,
+            interval=interval,
+            target_width=0.05,
+            min_participants=5,
+            exclusions=Exclusions(include_pilot=participants == 1, felt_reported=True),
+        )
+        assert_plain_json(results)
+        assert_every_none_has_a_reason(results)
+        assert {"models", "induction", "chain", "exclusions", "summary", "sample_size"} <= set(results)
