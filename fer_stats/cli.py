@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 
+from fer_conditions import CONDITIONS
 from fer_stats.analysis import INTERVALS, analyze
 from fer_stats.exclusions import Exclusions
 from fer_stats.planning import plan_sample_size
@@ -141,6 +142,9 @@ def _trial_plan(text: str) -> dict[str, int]:
         if not count.strip().isdigit():
             raise ValueError(f"--trials needs condition=count pairs, got {part!r}")
         plan[condition.strip().lower()] = int(count)
+    unknown = sorted(set(plan) - set(CONDITIONS))
+    if unknown or not sum(plan.values()):
+        raise ValueError(f"--trials needs counts for {', '.join(CONDITIONS)} (at least one trial); got {text!r}")
     return plan
 
 

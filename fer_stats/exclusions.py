@@ -206,6 +206,8 @@ def apply_exclusions(
         flow["start"] |= {"raters": int(ratings["rater_id"].nunique()), "ratings": int(len(ratings))}
         ratings, records = _rating_step(ratings, trials, rules)
         flow["steps"] += records
+    elif rules.min_rater_attention is not None:
+        flow["steps"].append({"step": "min_rater_attention", "note": "no ratings given: nothing to exclude"})
     people, n_trials = _counts(trials)
     flow["analysed"] = {"participants": people, "trials": n_trials}
     if ratings is not None:

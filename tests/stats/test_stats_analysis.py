@@ -240,3 +240,33 @@ def test_a_study_with_every_feature_gives_plain_json_with_reasons(participants):
         assert_plain_json(results)
         assert_every_none_has_a_reason(results)
         assert {"models", "induction", "chain", "exclusions", "summary", "sample_size"} <= set(results)
+
+
+felt_answer = st.one_of(st.none(), st.just("none"), st.sampled_from(LABELS))
+rich_row = st.tuples(
+    st.integers(0, 3),
+    st.sampled_from(["natural", "express", "opposite", "assigned"]),
+    felt_answer,
+    maybe_label,
+    maybe_label,
+    maybe_label,  # second model
+    maybe_label,  # induced
+    st.one_of(st.none(), st.floats(-1, 1)),
+    st.one_of(st.none(), st.integers(1, 7)),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(rich_row, min_size=1, max_size=20), st.booleans())
+def test_any_small_table_with_the_new_columns_gives_plain_json_with_reasons(rows, bca):
+    names = ["participant_id", "condition", "felt", "target", "predicted", "other", "induced", "move", "pose_rating"]
+    base = pd.DataFrame(rows, columns=names)
+    base["trial_index"] = base.groupby("participant_id").cumcount()
+    base["move_mouth_opening"] = base.pop("move").astype(float)
+    base["move_lip_corner_raise"] = -base["move_mouth_opening"]
+    base["induction_method"] = np.where(base.induced.notna(), "recall", None)
+    other = base.assign(predicted=base.pop("other"), model="b")
+    trials = pd.concat([base.assign(model="a"), other], ignore_index=True)
+    results = analyze(trials, labels=LABELS, n_boot=20, interval="bca" if bca else "percentile", min_participants=2)
+    assert_plain_json(results)
+    assert_every_none_has_a_reason(results)
