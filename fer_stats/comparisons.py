@@ -20,7 +20,8 @@ import pandas as pd
 
 from fer_stats import agreement, observers
 from fer_stats.agreement import label_codes
-from fer_stats.bootstrap import ClusterSums, Totals
+from fer_stats.bootstrap import ClusterSums, Totals, estimate
+from fer_stats.decisive import proportions
 from fer_stats.schema import TrialTableError, probability_columns
 from fer_stats.sections import AgreementSection, CodedTrials, DecisiveSection
 
@@ -102,6 +103,7 @@ class ModelsSection:
                 name: {ref: agreement[f"{name}_vs_{ref}"] for ref in ("target", "felt")} for name in self.names
             },
             "model_vs_model": _renamed(self.between.describe(totals, tag=tag, level=level)),
+            "decisive_difference_between_models": self._between_differences(totals, tag=tag, level=level),
         }
         if self.paired:
             out["observers_vs_model"] = {
@@ -118,6 +120,33 @@ class ModelsSection:
                 }
                 for name in self.names
             }
+        return out
+
+    def _between_differences(self, totals: Totals, *, tag: dict, level: float) -> dict:
+        """Each later model's decisive difference minus the primary's, on the same resamples (paired)."""
+        primary, out = self.names[0], {}
+        first = self.decisive[primary]
+        for name in self.names[1:]:
+            other = self.decisive[name]
+            values = [
+                None if a is None else proportions(b)["difference"] - proportions(a)["difference"]
+                for a, b in (
+                    (first.totals(totals, kind), other.totals(totals, kind)) for kind in ("point", "boot", "jackknife")
+                )
+            ]
+            people = int((first.per_participant(totals)[:, 0] + other.per_participant(totals)[:, 0] > 0).sum())
+            out[f"{name}_minus_{primary}"] = (
+                {"n_participants": people}
+                | estimate(
+                    values[0],
+                    values[1],
+                    n_clusters=people,
+                    undefined="a model has no decisive trials with a label",
+                    level=level,
+                    jackknife=values[2],
+                )
+                | tag
+            )
         return out
 
 

@@ -144,6 +144,12 @@ class DecisiveSection:
         """(participants x 3) decisive sums over every condition, for planning from this study."""
         return totals.per_participant(scoped(self.slots, "all"))
 
+    def totals(self, totals: Totals, kind: str) -> np.ndarray | None:
+        """Decisive sums over every condition: on the data ("point"), per resample ("boot") or leaving
+        each participant out ("jackknife")."""
+        slots = scoped(self.slots, "all")
+        return {"point": totals.point, "boot": totals.boot, "jackknife": totals.jackknife}[kind](slots)
+
     def describe(self, totals: Totals, *, tag: dict, level: float, seed: int) -> dict:
         codes, out = self.data.codes, {}
         n_boot = tag.get("n_boot", 0)

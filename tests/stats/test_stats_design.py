@@ -133,6 +133,9 @@ def test_several_models_side_by_side_match_a_direct_count_and_scikit_learn():
     ].mean()
     assert results["models"]["decisive"]["hse"]["all"]["difference"]["estimate"] == pytest.approx(expected)
     assert results["models"]["decisive"]["fer"]["all"] == results["decisive"]["all"]
+    paired = results["models"]["decisive_difference_between_models"]["hse_minus_fer"]
+    assert paired["estimate"] == pytest.approx(expected - results["decisive"]["all"]["difference"]["estimate"])
+    assert paired["ci"][0] < paired["estimate"] < paired["ci"][1]
     assert set(results["models"]["observers_vs_model"]) == {"fer", "hse"}
     second = analyze(study.trials, study.ratings, n_boot=0, model="hse")
     assert second["decisive"]["all"]["difference"]["estimate"] == pytest.approx(expected)
