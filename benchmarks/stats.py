@@ -1,6 +1,6 @@
 """Benchmark of fer_stats.analyze on one thread, against a pandas groupby loop over resamples.
 
-    python benchmarks/stats.py [--sizes 10000 100000 1000000] [--runs 5] [--loop-resamples 10]
+    python benchmarks/stats.py [--sizes 10000 100000 1000000] [--runs 5] [--loop-resamples 10] [--interval bca]
 
 The loop recomputes a subset of the statistics (per-condition accuracy and kappa for two pairs, the
 decisive difference, pooled Spearman and the repeated-measures r) resample by resample with pandas
@@ -87,8 +87,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--loop-resamples", type=int, default=10)
+    parser.add_argument("--interval", choices=["percentile", "bca"], default="percentile")
     args = parser.parse_args()
-    print(f"one thread, {args.n_boot} resamples, {TRIALS_PER_PARTICIPANT} trials per participant")
+    print(f"one thread, {args.n_boot} resamples, {TRIALS_PER_PARTICIPANT} trials per participant, {args.interval}")
     header = ("trials", "people", "median s", "min s", "s per 100k", "loop s (est.)", "ratio")
     print(" ".join(f"{h:>{w}}" for h, w in zip(header, (9, 7, 9, 7, 10, 13, 6), strict=True)))
     for size in args.sizes:
@@ -97,7 +98,7 @@ def main() -> None:
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            analyze(study.trials, n_boot=args.n_boot, seed=0)
+            analyze(study.trials, n_boot=args.n_boot, seed=0, interval=args.interval)
             times.append(time.perf_counter() - start)
         median = statistics.median(times)
         loop = ""

@@ -17,7 +17,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fer_stats.bootstrap import estimate, wilson_interval
+from fer_stats.bootstrap import estimate
+from fer_stats.intervals import (
+    FCE_1969,
+    GWET_2008,
+    ac1_interval,
+    ac1_standard_error,
+    proportion_intervals,
+    wald_interval,
+    wilson_interval,
+)
+from fer_stats.schema import FELT_NONE
+
+NONE_CODE = -2  # the felt answer "none of these": present, but no emotion
 
 SUMMARY_SCORES = ("accuracy", "chance_accuracy", "kappa", "ac1", "macro_f1")
 UNDEFINED = {
@@ -36,7 +48,19 @@ def label_codes(values: Sequence, labels: Sequence[str]) -> np.ndarray:
     [1, -1, 0]
     """
     values = np.asarray(values, dtype=object)
-    return pd.Categorical(values, categories=list(labels)).codes.astype(np.int64)
+    return pd.Index(list(labels), dtype=object).get_indexer(values).astype(np.int64)
+
+
+def felt_codes(values: Sequence, labels: Sequence[str]) -> np.ndarray:
+    """Like label_codes, with the felt answer "none" as its own code NONE_CODE (not missing, not a label).
+
+    >>> felt_codes(["sad", "none", None], ["happy", "sad"]).tolist()
+    [1, -2, -1]
+    """
+    values = np.asarray(values, dtype=object)
+    codes = label_codes(values, labels)
+    codes[values == FELT_NONE] = NONE_CODE
+    return codes
 
 
 def confusion_table(reference: Sequence, predicted: Sequence, *, labels: Sequence[str]) -> np.ndarray:
@@ -137,25 +161,31 @@ def describe(
     n_clusters: int,
     n_missing: int = 0,
     level: float = 0.95,
+    jackknife_tables: np.ndarray | None = None,
 ) -> dict:
-    """All agreement results for one pair as plain data, with clustered intervals.
+    """All agreement results for one pair as plain data, with clustered intervals (BCa too when
+    leave-one-participant-out tables are given) and, beside them, the analytic intervals: Wilson and
+    Clopper-Pearson for accuracy, Fleiss-Cohen-Everitt for kappa, Gwet for AC1.
 
     >>> out = describe(np.array([[3.0, 1.0], [0.0, 2.0]]), None, labels=["a", "b"], n_clusters=1)
-    >>> out["n"], out["accuracy"]["estimate"]
-    (6, 0.8333333333333334)
+    >>> out["n"], out["accuracy"]["estimate"], sorted(out["kappa"]["intervals"])
+    (6, 0.8333333333333334, ['fce_1969'])
     """
     point = scores(table)
     boot = scores(boot_tables) if boot_tables is not None else {}
+    jack = scores(jackknife_tables) if jackknife_tables is not None else {}
     n = int(table.sum())
     out: dict = {"n": n, "n_missing": int(n_missing), "n_participants": int(n_clusters)}
     for name in SUMMARY_SCORES:
-        out[name] = estimate(point[name], boot.get(name), n_clusters=n_clusters, undefined=UNDEFINED[name], level=level)
-    if out["accuracy"]["estimate"] is not None:
-        interval = wilson_interval(float(np.trace(table)), n, level=level)
-        out["accuracy"]["wilson_ci_trials_independent"] = list(interval)
-    se = kappa_standard_error(table)
-    if out["kappa"]["estimate"] is not None:
-        out["kappa"]["asymptotic_se"] = se if np.isfinite(se) else None
+        out[name] = estimate(
+            point[name],
+            boot.get(name),
+            n_clusters=n_clusters,
+            undefined=UNDEFINED[name],
+            level=level,
+            jackknife=jack.get(name),
+        )
+    _add_analytic_intervals(out, table, level=level)
     out["per_class"] = per_class(table, labels)
     out["confusion"] = {
         "rows": "reference",
@@ -164,3 +194,31 @@ def describe(
         "counts": table.astype(int).tolist(),
     }
     return out
+
+
+def _add_analytic_intervals(out: dict, table: np.ndarray, *, level: float) -> None:
+    n = float(table.sum())
+    if out["accuracy"]["estimate"] is not None:
+        out["accuracy"]["wilson_ci_trials_independent"] = list(wilson_interval(float(np.trace(table)), n, level=level))
+        analytic = proportion_intervals(float(np.trace(table)), n, level=level)
+        out["accuracy"]["intervals"] = out["accuracy"].get("intervals", {}) | analytic
+    kappa, ac1 = out["kappa"], out["ac1"]
+    if kappa["estimate"] is not None:
+        se = kappa_standard_error(table)
+        kappa["asymptotic_se"] = se if np.isfinite(se) else None
+        kappa["intervals"] = kappa.get("intervals", {}) | {
+            "fce_1969": {
+                "ci": wald_interval(kappa["estimate"], se, level=level),
+                "se": kappa["asymptotic_se"],
+                "method": FCE_1969,
+            }
+        }
+    if ac1["estimate"] is not None:
+        se = ac1_standard_error(table)
+        ac1["intervals"] = ac1.get("intervals", {}) | {
+            "gwet_2008": {
+                "ci": ac1_interval(ac1["estimate"], table, level=level),
+                "se": se if np.isfinite(se) else None,
+                "method": GWET_2008,
+            }
+        }

@@ -1,4 +1,4 @@
-"""Participant-clustered bootstrap as weights over per-participant sums, and Wilson intervals.
+"""Participant-clustered bootstrap as weights over per-participant sums.
 
 Trials are nested in people, so a resample draws participants with replacement. Every statistic
 here is a function of sums over trials, so a resample is a weight vector over participants and
@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.stats import norm
+
+from fer_stats.intervals import BCA, bca_interval, wilson_interval  # noqa: F401 (wilson: its old home)
 
 CHUNK_ROWS = 256  # resamples per weight block: bounds memory at 1M trials, fixed so seeds reproduce
 CLUSTERED_PERCENTILE = "participant-clustered percentile bootstrap"
@@ -90,6 +91,7 @@ class ClusterSums:
         self._blocks: list[np.ndarray] = []
         self._width = 0
         self._matrix: np.ndarray | None = None
+        self._consumers: list = []
 
     def add(self, block: np.ndarray) -> slice:
         block = np.asarray(block, dtype=np.float64).reshape(self.n_clusters, -1)
@@ -98,6 +100,10 @@ class ClusterSums:
         where = slice(self._width, self._width + block.shape[1])
         self._width += block.shape[1]
         return where
+
+    def add_consumer(self, consumer) -> None:
+        """A statistic that is not a sum (e.g. a rank correlation) sees every block of weights."""
+        self._consumers.append(consumer)
 
     def matrix(self) -> np.ndarray:
         """All registered sums side by side, (clusters x columns)."""
@@ -112,10 +118,56 @@ class ClusterSums:
         row = 0
         for weights in resample_weights(self.n_clusters, n_boot, seed=seed):
             boot[row : row + len(weights)] = weights @ sums
-            for consumer in also:
+            for consumer in (*self._consumers, *also):
                 consumer(weights)
             row += len(weights)
         return sums.sum(axis=0), boot
+
+    def totals(self, *, n_boot: int, seed: int, jackknife: bool = False) -> Totals:
+        """Every registered sum on the data, per participant and (n_boot > 0) on each resample;
+        with `jackknife`, also leaving out each participant in turn (for BCa)."""
+        boot = self.resample(n_boot=n_boot, seed=seed)[1] if n_boot else None
+        return Totals(self.matrix(), boot, jackknife=jackknife and boot is not None)
+
+
+Slots = slice | list[slice]
+
+
+class Totals:
+    """Read side of ClusterSums: totals of one or several registered slots (added together).
+
+    >>> sums = ClusterSums(n_clusters=2)
+    >>> a, b = sums.add(np.array([[1.0], [3.0]])), sums.add(np.array([[10.0], [0.0]]))
+    >>> totals = sums.totals(n_boot=0, seed=0)
+    >>> totals.point([a, b]).tolist(), totals.boot(a), totals.participants(b)
+    ([14.0], None, 1)
+    """
+
+    def __init__(self, matrix: np.ndarray, boot: np.ndarray | None, *, jackknife: bool = False) -> None:
+        self.matrix, self._boot, self.with_jackknife = matrix, boot, jackknife
+        self._point = matrix.sum(axis=0)
+
+    @staticmethod
+    def _sum(source: np.ndarray, slots: Slots) -> np.ndarray:
+        slots = slots if isinstance(slots, list) else [slots]
+        return sum(source[..., s] for s in slots)
+
+    def point(self, slots: Slots) -> np.ndarray:
+        return self._sum(self._point, slots)
+
+    def boot(self, slots: Slots) -> np.ndarray | None:
+        return None if self._boot is None else self._sum(self._boot, slots)
+
+    def per_participant(self, slots: Slots) -> np.ndarray:
+        return self._sum(self.matrix, slots)
+
+    def jackknife(self, slots: Slots) -> np.ndarray | None:
+        """Totals leaving out one participant at a time, (participants x columns); None unless asked for."""
+        return self.point(slots) - self.per_participant(slots) if self.with_jackknife else None
+
+    def participants(self, slots: Slots, *, columns: slice = slice(None)) -> int:
+        """How many participants contribute anything to these slots (or to some of their columns)."""
+        return int((self.per_participant(slots)[:, columns].sum(axis=1) > 0).sum())
 
 
 def percentile_interval(values: np.ndarray, *, level: float = 0.95) -> tuple[float, float] | None:
@@ -133,21 +185,6 @@ def percentile_interval(values: np.ndarray, *, level: float = 0.95) -> tuple[flo
     return float(low), float(high)
 
 
-def wilson_interval(successes: float, n: float, *, level: float = 0.95) -> tuple[float, float] | None:
-    """Wilson score interval for a proportion (trials treated as independent); None when n == 0.
-
-    >>> [round(x, 4) for x in wilson_interval(8, 10)]
-    [0.4902, 0.9433]
-    """
-    if n <= 0:
-        return None
-    z = norm.ppf(1 - (1 - level) / 2)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return float(centre - half), float(centre + half)
-
-
 def estimate(
     point: float,
     boot: np.ndarray | None,
@@ -155,8 +192,12 @@ def estimate(
     n_clusters: int,
     undefined: str,
     level: float = 0.95,
+    jackknife: np.ndarray | None = None,
 ) -> dict:
     """A point estimate with its clustered interval as plain data, None with a reason if undefined.
+
+    `ci` is the percentile interval; `intervals` holds every interval computed for the estimate, by
+    name, each with its method (BCa as well when leave-one-participant-out values are given).
 
     >>> estimate(0.5, np.array([0.4, 0.6]), n_clusters=2, undefined="no trials")["estimate"]
     0.5
@@ -177,4 +218,9 @@ def estimate(
         out["undefined_resamples"] = undefined_resamples
     if interval is None:
         out["ci_reason"] = f"undefined in every resample ({undefined})"
+        return out
+    out["intervals"] = {"percentile": {"ci": out["ci"], "method": CLUSTERED_PERCENTILE}}
+    if jackknife is not None:
+        bca, detail = bca_interval(float(point), boot, jackknife, level=level)
+        out["intervals"]["bca"] = {"ci": bca, "method": BCA, **detail}
     return out

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fer_stats.bootstrap import estimate, wilson_interval
+from fer_stats.bootstrap import estimate
+from fer_stats.intervals import proportion_intervals, wilson_interval
 
 CONDITIONS = ("natural", "express")
 META_ANALYTIC = {
@@ -46,8 +47,9 @@ def describe(
     labels: Sequence[str],
     n_clusters: int,
     level: float = 0.95,
+    jackknife_tables: np.ndarray | None = None,
 ) -> dict:
-    """Co-occurrence per felt emotion as plain data, with clustered and Wilson intervals.
+    """Co-occurrence per felt emotion as plain data, with clustered, Wilson and Clopper-Pearson intervals.
 
     >>> out = describe(np.array([[1.0, 1.0], [0.0, 0.0]]), None, labels=["a", "b"], n_clusters=1)
     >>> out["by_label"]["b"]["predicted_given_felt"]["reason"]
@@ -55,6 +57,7 @@ def describe(
     """
     point = conditional_rates(table)
     boot = conditional_rates(boot_tables) if boot_tables is not None else None
+    jack = conditional_rates(jackknife_tables) if jackknife_tables is not None else None
     rows, cols, diagonal = table.sum(axis=1), table.sum(axis=0), np.diag(table)
     by_label = {}
     for i, label in enumerate(labels):
@@ -63,6 +66,7 @@ def describe(
             None if boot is None else boot["predicted_given_felt"][:, i],
             n_clusters=n_clusters,
             level=level,
+            jackknife=None if jack is None else jack["predicted_given_felt"][:, i],
             undefined=f"nobody reported feeling {label} on natural or express trials with a prediction",
         )
         given_pred = estimate(
@@ -70,12 +74,13 @@ def describe(
             None if boot is None else boot["felt_given_predicted"][:, i],
             n_clusters=n_clusters,
             level=level,
+            jackknife=None if jack is None else jack["felt_given_predicted"][:, i],
             undefined=f"the model never predicted {label} on natural or express trials",
         )
-        if rows[i]:
-            given_felt["wilson_ci_trials_independent"] = list(wilson_interval(diagonal[i], rows[i], level=level))
-        if cols[i]:
-            given_pred["wilson_ci_trials_independent"] = list(wilson_interval(diagonal[i], cols[i], level=level))
+        for result, n in ((given_felt, rows[i]), (given_pred, cols[i])):
+            if n:
+                result["wilson_ci_trials_independent"] = list(wilson_interval(diagonal[i], n, level=level))
+                result["intervals"] = result.get("intervals", {}) | proportion_intervals(diagonal[i], n, level=level)
         by_label[label] = {
             "n_felt": int(rows[i]),
             "n_predicted": int(cols[i]),

@@ -16,27 +16,70 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binom
 
+from fer_stats.agreement import felt_codes, label_codes
 from fer_stats.bootstrap import estimate
+from fer_stats.intervals import proportion_intervals
+from fer_stats.schema import FELT_NONE
 
 SUM_COLUMNS = ("n", "follows_target", "follows_felt")
 EXACT_SIGN_FLIP_LIMIT = 16  # up to 2**16 sign patterns: enumerate instead of sampling
 
 
 def decisive_mask(target: np.ndarray, felt: np.ndarray) -> np.ndarray:
-    """Trials where the requested expression differs from the reported feeling.
+    """THE definition of a decisive trial, on label codes: the face was asked for an expression
+    (target given) and the person reported feeling an emotion (felt given, and not "none", whose
+    code is negative), and the two differ.
 
-    >>> decisive_mask(np.array([0, 1, -1]), np.array([1, 1, 0])).tolist()
-    [True, False, False]
+    >>> from fer_stats.agreement import NONE_CODE
+    >>> decisive_mask(np.array([0, 1, -1, 0]), np.array([1, 1, 0, NONE_CODE])).tolist()
+    [True, False, False, False]
     """
     return (target >= 0) & (felt >= 0) & (target != felt)
+
+
+def decisive_trials(trials: pd.DataFrame) -> np.ndarray:
+    """decisive_mask on tidy rows (columns target and felt, labels as text; blank or None = missing).
+
+    For callers that hold rows rather than codes, such as a live monitoring page.
+
+    >>> rows = pd.DataFrame({"target": ["sad", "sad", "", "happy"], "felt": ["happy", "sad", "happy", "none"]})
+    >>> decisive_trials(rows).tolist()
+    [True, False, False, False]
+    """
+    values = pd.concat([trials["target"], trials["felt"]]).dropna()
+    vocabulary = sorted({str(v) for v in values} - {"", FELT_NONE})
+    target = label_codes(trials["target"].to_numpy(), vocabulary)
+    return decisive_mask(target, felt_codes(trials["felt"].to_numpy(), vocabulary))
+
+
+def decisive_counts(trials: pd.DataFrame) -> dict[str, int]:
+    """Decisive trials with a prediction, and how many of them the label followed the target or the felt emotion.
+
+    >>> rows = pd.DataFrame({"target": ["sad", "sad"], "felt": ["happy", "happy"], "predicted": ["sad", None]})
+    >>> decisive_counts(rows)
+    {'n': 1, 'follows_target': 1, 'follows_felt': 0}
+    """
+    predicted = trials["predicted"].to_numpy(dtype=object)
+    keep = decisive_trials(trials) & pd.notna(predicted) & (predicted != "")
+    return {
+        "n": int(keep.sum()),
+        "follows_target": int((keep & (predicted == trials["target"].to_numpy(dtype=object))).sum()),
+        "follows_felt": int((keep & (predicted == trials["felt"].to_numpy(dtype=object))).sum()),
+    }
 
 
 def decisive_sums(
     *, target: np.ndarray, felt: np.ndarray, predicted: np.ndarray, cluster: np.ndarray, n_clusters: int
 ) -> np.ndarray:
-    """Per-cluster (n, follows_target, follows_felt) over decisive trials with a prediction."""
+    """Per-cluster (n, follows_target, follows_felt) over decisive trials with a prediction.
+
+    >>> decisive_sums(target=np.array([0, 1]), felt=np.array([1, 1]), predicted=np.array([0, 0]),
+    ...     cluster=np.array([0, 0]), n_clusters=1).tolist()
+    [[1.0, 1.0, 0.0]]
+    """
     keep = decisive_mask(target, felt) & (predicted >= 0)
     columns = [keep, keep & (predicted == target), keep & (predicted == felt)]
     return np.column_stack([np.bincount(cluster, weights=c.astype(np.float64), minlength=n_clusters) for c in columns])
@@ -113,8 +156,11 @@ def describe(
     n_permutations: int,
     seed: int,
     level: float = 0.95,
+    jackknife_totals: np.ndarray | None = None,
 ) -> dict:
     """The decisive comparison as plain data, with clustered intervals and both tests.
+
+    The two proportions also carry Wilson and Clopper-Pearson intervals (trials as independent).
 
     >>> out = describe(np.array([[2.0, 2.0, 0.0], [2.0, 1.0, 1.0]]), None, n_missing=0,
     ...     n_permutations=10, seed=0)
@@ -124,6 +170,7 @@ def describe(
     totals = sums.sum(axis=0)
     point = proportions(totals)
     boot = proportions(boot_totals) if boot_totals is not None else {}
+    jack = proportions(jackknife_totals) if jackknife_totals is not None else {}
     with_trials = sums[:, 0] > 0
     n_clusters = int(with_trials.sum())
     out: dict = {"n": int(totals[0]), "n_missing_prediction": int(n_missing), "n_participants": n_clusters}
@@ -134,7 +181,12 @@ def describe(
             n_clusters=n_clusters,
             undefined="no decisive trials (target differs from felt) with a prediction",
             level=level,
+            jackknife=jack.get(name),
         )
+    for name, successes in (("follows_target", totals[1]), ("follows_felt", totals[2])):
+        if out[name]["estimate"] is not None:
+            analytic = proportion_intervals(float(successes), float(totals[0]), level=level)
+            out[name]["intervals"] = out[name].get("intervals", {}) | analytic
     out["mcnemar_exact"] = exact_mcnemar(int(totals[1]), int(totals[2]))
     out["sign_flip"] = sign_flip_test(
         sums[with_trials, 1] - sums[with_trials, 2], n_permutations=n_permutations, seed=seed

@@ -127,8 +127,10 @@ def describe_reliability(
     n_ratings: int,
     n_raters: int,
     level: float = 0.95,
+    fleiss_jackknife: np.ndarray | None = None,
+    alpha_jackknife: np.ndarray | None = None,
 ) -> dict:
-    """Inter-rater reliability as plain data."""
+    """Inter-rater reliability as plain data (BCa too when leave-one-participant-out totals are given)."""
     items = int(fleiss_point[1])
     undefined = "fewer than two ratings on every photo, or every rating is the same label"
     return {
@@ -143,6 +145,7 @@ def describe_reliability(
             n_clusters=n_clusters,
             undefined=undefined,
             level=level,
+            jackknife=None if fleiss_jackknife is None else fleiss_from_totals(fleiss_jackknife),
         ),
         "krippendorff_alpha_nominal": estimate(
             float(alpha_from_totals(alpha_point)),
@@ -150,11 +153,19 @@ def describe_reliability(
             n_clusters=n_clusters,
             undefined=undefined,
             level=level,
+            jackknife=None if alpha_jackknife is None else alpha_from_totals(alpha_jackknife),
         ),
     }
 
 
-def describe_paired(sums: np.ndarray, boot_totals: np.ndarray | None, *, reference: str, level: float = 0.95) -> dict:
+def describe_paired(
+    sums: np.ndarray,
+    boot_totals: np.ndarray | None,
+    *,
+    reference: str,
+    level: float = 0.95,
+    jackknife_totals: np.ndarray | None = None,
+) -> dict:
     """Observers' majority against the model on the same photos, as plain data.
 
     >>> describe_paired(np.array([[2.0, 2.0, 1.0, 1.0]]), None, reference="target")["model_minus_observers"]
@@ -170,9 +181,17 @@ def describe_paired(sums: np.ndarray, boot_totals: np.ndarray | None, *, referen
         return {"observers_accuracy": human, "model_accuracy": model, "model_minus_observers": model - human}
 
     point, boot = rates(totals), rates(boot_totals) if boot_totals is not None else {}
+    jack = rates(jackknife_totals) if jackknife_totals is not None else {}
     out: dict = {"reference": reference, "n": int(totals[0]), "n_participants": n_clusters}
     for name in ("observers_accuracy", "model_accuracy", "model_minus_observers"):
-        out[name] = estimate(point[name], boot.get(name), n_clusters=n_clusters, undefined=undefined, level=level)
+        out[name] = estimate(
+            point[name],
+            boot.get(name),
+            n_clusters=n_clusters,
+            undefined=undefined,
+            level=level,
+            jackknife=jack.get(name),
+        )
     # Discordant photos: one of the two is right and the other wrong.
     observers_only, model_only = int(totals[1] - totals[3]), int(totals[2] - totals[3])
     if out["n"]:

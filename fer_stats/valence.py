@@ -12,7 +12,9 @@ pooled Spearman rho and the within-person repeated-measures correlation (Bakdash
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -41,13 +43,48 @@ LINEARISED = (
 RM_SUM_COLUMNS = ("within_xy", "within_xx", "within_yy", "n", "participants")
 
 
+def missing_valence_message(labels: Sequence[str]) -> str:
+    """What to do when labels have no valence.
+
+    >>> missing_valence_message(["bored"])[:40]
+    'no valence is known for label(s) bored: '
+    """
+    example = json.dumps({label: 0 for label in labels[:3]})
+    return (
+        f"no valence is known for label(s) {', '.join(labels)}: the valence analysis needs one number per label "
+        f"(pleasant +1, neutral 0, unpleasant -1); pass valence_of={{...}}, or on the command line "
+        f"--valence-map FILE.json with a JSON object such as {example}"
+    )
+
+
+def load_valence_map(path: str | Path) -> dict[str, float]:
+    """A {label: valence} JSON file, checked: an object of finite numbers; ValueError saying what is wrong.
+
+    >>> load_valence_map("/nonexistent.json")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ValueError: cannot read the valence map /nonexistent.json: ...
+    """
+    try:
+        mapping = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read the valence map {path}: {error}") from None
+    if not isinstance(mapping, dict):
+        raise ValueError(f"the valence map {path} must be a JSON object {{label: number}}")
+    bad = {
+        k: v for k, v in mapping.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v)
+    }
+    if bad:
+        raise ValueError(f"the valence map {path} needs a finite number per label; not numbers: {bad}")
+    return {str(k).strip(): float(v) for k, v in mapping.items()}
+
+
 def model_valence_index(
     probabilities: np.ndarray, labels: Sequence[str], *, valence_of: Mapping[str, float] = LABEL_VALENCE
 ) -> np.ndarray:
     """Probability-weighted valence per trial; NaN where there are no probabilities."""
     missing = [label for label in labels if label not in valence_of]
     if missing:
-        raise ValueError(f"no valence given for label(s) {', '.join(missing)}; pass valence_of=")
+        raise ValueError(missing_valence_message(missing))
     p = np.asarray(probabilities, dtype=np.float64)
     weights = np.array([valence_of[label] for label in labels])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -234,6 +271,12 @@ def spearman_from_linear_totals(rho: float, totals: np.ndarray) -> np.ndarray:
         return np.tanh(np.arctanh(rho) + totals[..., 0] / totals[..., 1])
 
 
+def _spearman_pseudo_jackknife(x: np.ndarray, y: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+    # Leaving a participant out moves rho by about minus their summed influence / n; the BCa
+    # acceleration depends only on these influences, so re-ranking without each person is not needed.
+    return spearman_rho(x, y) - spearman_linear_sums(x, y, cluster, n_clusters)[:, 0] / max(len(x), 1)
+
+
 def spearman_rho(x: np.ndarray, y: np.ndarray) -> float:
     """Pooled Spearman rho (as scipy.stats.spearmanr); NaN with fewer than 2 or constant values.
 
@@ -256,6 +299,8 @@ def describe(
     spearman_boot: np.ndarray | None,
     level: float = 0.95,
     spearman_linear_totals: np.ndarray | None = None,
+    rm_jackknife: np.ndarray | None = None,
+    bca: bool = False,
 ) -> dict:
     """Pooled Spearman and repeated-measures correlation as plain data.
 
@@ -274,6 +319,7 @@ def describe(
         n_clusters=participants,
         level=level,
         undefined="fewer than two trials, or one of the two valences does not vary",
+        jackknife=_spearman_pseudo_jackknife(x, y, cluster, n_clusters) if bca and np.isfinite(rho) else None,
     )
     if spearman_linear_totals is not None and "ci" in out["spearman_pooled"]:
         out["spearman_pooled"]["ci_method"] = LINEARISED
@@ -284,6 +330,7 @@ def describe(
         n_clusters=participants,
         level=level,
         undefined="no within-person variation in one of the two valences",
+        jackknife=None if rm_jackknife is None else rm_corr_from_totals(rm_jackknife),
     )
     dof = n - participants - 1
     if rm["estimate"] is not None and dof > 0 and abs(r) < 1:

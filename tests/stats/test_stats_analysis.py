@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fer_stats import analyze, simulate_study
+from fer_stats import Exclusions, analyze, simulate_study
 
 
 def walk(value, path=""):
@@ -207,3 +207,66 @@ def test_without_resamples_there_are_estimates_and_no_intervals(study):
     assert "ci" not in results["decisive"]["all"]["difference"]
     assert results["observers"]["reliability"]["fleiss_kappa"]["estimate"] is not None
     assert_plain_json(results)
+
+
+@pytest.mark.parametrize("participants", [1, 3, 25])
+def test_a_study_with_every_feature_gives_plain_json_with_reasons(participants):
+    study = simulate_study(
+        n_participants=participants,
+        labels=("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"),
+        none_rate=0.15,
+        induction_method="recall",
+        models={"fer": 0.6, "hse": 0.4},
+        movements=True,
+        n_pilot=1,
+        incomplete_rate=0.2,
+        upload_rate=0.1,
+        retake_mean=0.5,
+        n_raters=2,
+        seed=participants,
+    )
+    trials = study.trials.copy()
+    trials.loc[trials.index[::9], [c for c in trials if c.startswith("move_")]] = np.nan
+    for interval in ("percentile", "bca"):
+        results = analyze(
+            trials,
+            study.ratings,
+            n_boot=60,
+            interval=interval,
+            target_width=0.05,
+            min_participants=5,
+            exclusions=Exclusions(include_pilot=participants == 1, felt_reported=True),
+        )
+        assert_plain_json(results)
+        assert_every_none_has_a_reason(results)
+        assert {"models", "induction", "chain", "exclusions", "summary", "sample_size"} <= set(results)
+
+
+felt_answer = st.one_of(st.none(), st.just("none"), st.sampled_from(LABELS))
+rich_row = st.tuples(
+    st.integers(0, 3),
+    st.sampled_from(["natural", "express", "opposite", "assigned"]),
+    felt_answer,
+    maybe_label,
+    maybe_label,
+    maybe_label,  # second model
+    maybe_label,  # induced
+    st.one_of(st.none(), st.floats(-1, 1)),
+    st.one_of(st.none(), st.integers(1, 7)),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(rich_row, min_size=1, max_size=20), st.booleans())
+def test_any_small_table_with_the_new_columns_gives_plain_json_with_reasons(rows, bca):
+    names = ["participant_id", "condition", "felt", "target", "predicted", "other", "induced", "move", "pose_rating"]
+    base = pd.DataFrame(rows, columns=names)
+    base["trial_index"] = base.groupby("participant_id").cumcount()
+    base["move_mouth_opening"] = base.pop("move").astype(float)
+    base["move_lip_corner_raise"] = -base["move_mouth_opening"]
+    base["induction_method"] = np.where(base.induced.notna(), "recall", None)
+    other = base.assign(predicted=base.pop("other"), model="b")
+    trials = pd.concat([base.assign(model="a"), other], ignore_index=True)
+    results = analyze(trials, labels=LABELS, n_boot=20, interval="bca" if bca else "percentile", min_participants=2)
+    assert_plain_json(results)
+    assert_every_none_has_a_reason(results)

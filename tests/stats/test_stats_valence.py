@@ -89,5 +89,5 @@ def test_model_valence_index_renormalises_and_leaves_missing_probabilities_missi
 
 
 def test_a_label_without_valence_is_a_clear_error():
-    with pytest.raises(ValueError, match="no valence given for label"):
+    with pytest.raises(ValueError, match="no valence is known for label"):
         model_valence_index(np.ones((1, 1)), ["bored"])
