@@ -143,12 +143,16 @@ class ExpressionClassifier:
         batch /= self.std
         return batch if card.layout == "NHWC" else batch.transpose(0, 3, 1, 2)
 
+    def raw_outputs(self, batch: np.ndarray) -> np.ndarray:
+        """The model's output (N, len(card.labels)) for a preprocessed batch, as it gives it."""
+        if self.fixed_batch == 1 and len(batch) > 1:
+            return np.concatenate([self.raw_outputs(batch[i : i + 1]) for i in range(len(batch))])
+        output = self.session.run([self.output_name], {self.card.input_name: batch})[0]
+        return output.reshape(len(batch), -1).astype(np.float64)
+
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """The model's own probabilities (N, len(card.labels)) for a preprocessed batch."""
-        if self.fixed_batch == 1 and len(batch) > 1:
-            return np.concatenate([self.predict(batch[i : i + 1]) for i in range(len(batch))])
-        output = self.session.run([self.output_name], {self.card.input_name: batch})[0]
-        output = output.reshape(len(batch), -1).astype(np.float64)
+        output = self.raw_outputs(batch)
         return softmax(output) if self.card.output_kind == "logits" else output
 
     def to_canonical(self, probabilities: np.ndarray) -> np.ndarray:

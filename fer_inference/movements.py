@@ -6,7 +6,8 @@ face's size in the photo or on how the head is turned:
 
     origin  m = midpoint of the eye centres
     x axis  from the right eye centre to the left eye centre (corrects roll, and yaw: it is 3-D)
-    y axis  from m towards the base of the nose (point 2), made perpendicular to x (corrects pitch)
+    y axis  along the face's midline, from the top of the forehead (point 10) to the base of the nose
+            (point 2), both rigid and at about the same depth, made perpendicular to x (corrects pitch)
     q(i)    = R (p(i) - m) / IOD, the point in that frame; y grows downwards, towards the chin
 
 "Right" and "left" are the person's own. Larger always means more of the named movement; values at
@@ -33,6 +34,7 @@ RIGHT_BROW = {"upper": (70, 63, 105, 66, 107), "lower": (46, 53, 52, 65, 55)}
 LEFT_BROW = {"upper": (300, 293, 334, 296, 336), "lower": (276, 283, 282, 295, 285)}
 MOUTH = {"right_corner": 61, "left_corner": 291, "upper_inner": 13, "lower_inner": 14, "upper_outer": 0}
 NOSE_BASE = 2
+FOREHEAD = 10
 
 MEASURES = (
     "lip_corner_raise",
@@ -82,7 +84,7 @@ def face_frame(points: np.ndarray) -> np.ndarray:
     if not iod > 0:
         raise ValueError("the eye centres coincide: not a face mesh")
     x_axis = (left - right) / iod
-    down = p[NOSE_BASE] - origin
+    down = p[NOSE_BASE] - p[FOREHEAD]
     y_axis = down - (down @ x_axis) * x_axis
     y_axis /= np.linalg.norm(y_axis)
     rotation = np.stack([x_axis, y_axis, np.cross(x_axis, y_axis)])
@@ -127,7 +129,7 @@ def schematic_face() -> np.ndarray:
             p[index] = (sign * (0.8 - 0.13 * k), -0.32, 0)
         for k, index in enumerate(brow["lower"]):
             p[index] = (sign * (0.8 - 0.13 * k), -0.22, 0)
-    p[NOSE_BASE] = (0, 0.5, 0)
+    p[NOSE_BASE], p[FOREHEAD] = (0, 0.5, 0), (0, -0.7, 0)
     p[MOUTH["upper_outer"]], p[MOUTH["upper_inner"]], p[MOUTH["lower_inner"]] = (0, 0.7, 0), (0, 0.8, 0), (0, 0.85, 0)
     p[MOUTH["right_corner"]], p[MOUTH["left_corner"]] = (-0.4, 0.85, 0), (0.4, 0.85, 0)
     return p
