@@ -58,7 +58,7 @@ def perturbed_squares(box, margin: float, image_size: tuple[int, int]) -> dict[s
     STABILITY_MARGINS and the card's crop shifted right and down by STABILITY_SHIFT of its side.
 
     >>> list(perturbed_squares((40, 40, 60, 60), 0.2, (100, 100)))
-    ['card', 'margin_0.0', 'margin_0.1', 'shift_right', 'shift_down']
+    ['card', 'margin_0.0', 'margin_0.1', 'shift']
     """
     base = crop_box(box, margin, image_size)
     side = base[2] - base[0]
@@ -67,8 +67,7 @@ def perturbed_squares(box, margin: float, image_size: tuple[int, int]) -> dict[s
         if abs(other - margin) > 1e-9:
             squares[f"margin_{other:.1f}"] = crop_box(box, other, image_size)
     step = STABILITY_SHIFT * side
-    squares["shift_right"] = (base[0] + step, base[1], base[2] + step, base[3])
-    squares["shift_down"] = (base[0], base[1] + step, base[2], base[3] + step)
+    squares["shift"] = (base[0] + step, base[1] + step, base[2] + step, base[3] + step)
     return squares
 
 
@@ -76,7 +75,7 @@ def perturbed_squares(box, margin: float, image_size: tuple[int, int]) -> dict[s
 class FaceReading:
     """The model's canonical probabilities for every crop of one face; row 0 is the card's crop."""
 
-    crops: tuple[str, ...]  # names: card, margin_..., shift_..., mirror
+    crops: tuple[str, ...]  # names: card, margin_..., shift, mirror
     probabilities: np.ndarray  # (len(crops), 7) on CANONICAL_LABELS
     averaged: bool  # the card asks for test-time averaging over the crops
 

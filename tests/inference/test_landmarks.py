@@ -67,3 +67,18 @@ def test_a_region_without_a_face_gives_no_mesh(models):
     coffee = Image.fromarray(skimage.data.coffee())
     assert models.landmarker.landmarks(coffee, Face((100, 100, 300, 300), 0.9)) is None
     assert face_region(Face((100, 100, 300, 300), 0.9)).side == 300
+
+
+def test_the_supersampled_crop_moves_the_mesh_by_a_fraction_of_a_pixel(models):
+    from tests.inference.real_faces import photo_set
+
+    offsets = []
+    size = models.landmarker.size
+    for photo in photo_set():
+        for face in models.detector.detect(photo.image)[:1]:
+            region = face_region(face)
+            bilinear = photo.image.transform((size, size), Image.AFFINE, region.affine(size), Image.BILINEAR)
+            fast, _ = models.landmarker.run(models.landmarker.crop(photo.image, region))
+            slow, _ = models.landmarker.run(np.asarray(bilinear))
+            offsets.append(np.abs(fast - slow)[:, :2].mean() * region.side / size)
+    assert len(offsets) >= 8 and max(offsets) < 0.5
