@@ -85,31 +85,62 @@ def median_ms(samples) -> float:
     return statistics.median(samples)
 
 
-def bench_pipeline(data: dict[str, bytes], runs: int, *, landmarks: bool) -> dict[str, dict]:
+def timed(work):
+    """(result, wall ms, CPU ms) of one call."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+
+
+def pipeline_row(samples: list) -> dict:
+    results = [result for result, _, _ in samples]
+    last = results[-1]
+    return {
+        **{stage: median_ms([r.timings_ms.get(stage, 0.0) for r in results]) for stage in STAGES},
+        "total": median_ms([wall for _, wall, _ in samples]),
+        "cpu": median_ms([cpu for _, _, cpu in samples]),
+        "status": last.status,
+        "n_faces": last.n_faces,
+        "label": last.top_label,
+        "p": last.probabilities.get(last.top_label, 0.0),
+        "detector": last.detector.replace("face_detection_", ""),
+    }
+
+
+def fer_row(samples: list) -> dict:
+    found = samples[-1][0]
+    return {
+        "total": median_ms([wall for _, wall, _ in samples]),
+        "cpu": median_ms([cpu for _, _, cpu in samples]),
+        "n_faces": len(found),
+        "label": max(found[0]["emotions"], key=found[0]["emotions"].get) if found else "",
+    }
+
+
+def side_by_side(data: dict[str, bytes], runs: int, fer_runs: int) -> tuple[dict, dict, dict | None]:
+    """Per photo: the pipeline without and with the face mesh, and fer, interleaved run by run, so a
+    change in the machine's load falls on all three alike."""
     models = load_default_models(threads=1)
-    run = {"detector": models.detector, "classifier": models.classifier}
-    if landmarks:
-        run["landmarker"] = models.landmarker
-    rows = {}
+    plain = {"detector": models.detector, "classifier": models.classifier}
+    meshed = {**plain, "landmarker": models.landmarker}
+    fer = load_fer()
+    every = max(1, runs // max(1, fer_runs))
+    rows = ({}, {}, {} if fer else None)
     for name, jpeg in data.items():
         for _ in range(5):  # warm-up
-            classify_image(jpeg, **run)
-        results, cpu = [], []
-        for _ in range(runs):
-            started = time.process_time()
-            results.append(classify_image(jpeg, **run))
-            cpu.append((time.process_time() - started) * 1000)
-        stages = {stage: median_ms([r.timings_ms.get(stage, 0.0) for r in results]) for stage in STAGES}
-        last = results[-1]
-        rows[name] = {
-            **stages,
-            "status": last.status,
-            "n_faces": last.n_faces,
-            "label": last.top_label,
-            "p": last.probabilities.get(last.top_label, 0.0),
-            "detector": last.detector.replace("face_detection_", ""),
-            "cpu": median_ms(cpu),
-        }
+            classify_image(jpeg, **plain)
+            classify_image(jpeg, **meshed)
+        if fer:
+            fer(jpeg)
+        samples = ([], [], [])
+        for i in range(runs):
+            samples[0].append(timed(lambda jpeg=jpeg: classify_image(jpeg, **plain)))
+            samples[1].append(timed(lambda jpeg=jpeg: classify_image(jpeg, **meshed)))
+            if fer and i % every == 0:
+                samples[2].append(timed(lambda jpeg=jpeg: fer(jpeg)))
+        rows[0][name], rows[1][name] = pipeline_row(samples[0]), pipeline_row(samples[1])
+        if fer:
+            rows[2][name] = fer_row(samples[2])
     return rows
 
 
@@ -211,7 +242,9 @@ def bench_processes(data: dict[str, bytes], processes: int, seconds: float = 5.0
         return sum(pool.map(_worker_throughput, [(list(data.values()), seconds)] * processes))
 
 
-def bench_fer(data: dict[str, bytes], runs: int) -> dict[str, dict] | None:
+def load_fer():
+    """fer's FER().detect_emotions on JPEG bytes (decoded with cv2.imdecode), one thread; None if fer is
+    not importable here."""
     try:
         import cv2
         import tensorflow as tf
@@ -237,27 +270,7 @@ def bench_fer(data: dict[str, bytes], runs: int) -> dict[str, dict] | None:
         cascade = Path(fer.__file__).parent / "data" / "haarcascade_frontalface_default.xml"
     detector = FER(cascade_file=str(cascade))
     print(f"fer: opencv {cv2.__version__}, tensorflow {tf.__version__}, cascade {cascade}")
-    rows = {}
-    for name, jpeg in data.items():
-
-        def once(jpeg=jpeg):
-            return detector.detect_emotions(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
-
-        once()
-        samples, cpu, found = [], [], None
-        for _ in range(runs):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            found = once()
-            samples.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
-        label = max(found[0]["emotions"], key=found[0]["emotions"].get) if found else ""
-        rows[name] = {
-            "total": median_ms(samples),
-            "cpu": median_ms(cpu),
-            "n_faces": len(found),
-            "label": label,
-        }
-    return rows
+    return lambda jpeg: detector.detect_emotions(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
 
 
 def format_row(name: str, row: dict, meshed: dict, theirs: dict | None) -> str:
@@ -291,9 +304,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="0 to skip the multi-process throughput")
     args = parser.parse_args()
     data = photos()
-    ours = bench_pipeline(data, args.runs, landmarks=False)
-    meshed = bench_pipeline(data, args.runs, landmarks=True)
-    fer_rows = bench_fer(data, args.fer_runs)
+    ours, meshed, fer_rows = side_by_side(data, args.runs, args.fer_runs)
 
     print(f"\nPer photo, 640x480 JPEG, one thread, median of {args.runs} runs (fer: {args.fer_runs}), ms")
     print("stages with the face mesh; totals without and with it")
@@ -306,10 +317,10 @@ def main() -> None:
         print(format_row(name, row, meshed[name], fer_rows[name] if fer_rows else None))
     face = "astronaut"
     if fer_rows:
-        print(f"\nthe webcam face photo ({face}): pipeline {ours[face]['total']:.2f} ms, with face mesh "
-              f"{meshed[face]['total']:.2f} ms, fer {fer_rows[face]['total']:.1f} ms: "
-              f"{fer_rows[face]['total'] / ours[face]['total']:.1f}x and "
-              f"{fer_rows[face]['total'] / meshed[face]['total']:.1f}x")
+        for key in ("total", "cpu"):
+            print(f"{'' if key == 'cpu' else chr(10)}the webcam face photo ({face}), {key} ms: pipeline "
+                  f"{ours[face][key]:.2f}, with face mesh {meshed[face][key]:.2f}, fer {fer_rows[face][key]:.1f}: "
+                  f"{fer_rows[face][key] / ours[face][key]:.1f}x and {fer_rows[face][key] / meshed[face][key]:.1f}x")
     ratios("wall", ours, meshed, fer_rows)
     ratios("CPU", ours, meshed, fer_rows, key="cpu")
     bench_large_decode()
