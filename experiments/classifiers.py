@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from fer_inference import CANONICAL_LABELS, MODELS_DIR, ExpressionClassifier, ModelCard, classify_image
+from fer_inference import CANONICAL_LABELS, MODELS_DIR, CardError, ExpressionClassifier, ModelCard, classify_image
+from fer_inference.behaviour import check_behaviour
 from fer_inference.pipeline import load_classifier, load_default_models
 
 from .models import Classification, ClassifierModel, Experiment, Photo, private_photo_storage
@@ -36,10 +37,19 @@ def resolve_model_path(onnx_path: str) -> Path:
     return path if path.is_absolute() else MODELS_DIR / path
 
 
+def check_model_files(*, onnx_path: str | Path, card: dict, sha256: str | None = None) -> dict:
+    """The registration check: the card against the ONNX file, then the model's behaviour on the bundled
+    real faces (fer_inference.behaviour). Raises CardError (or BehaviourError) saying why; returns the outputs."""
+    classifier = ExpressionClassifier(resolve_model_path(str(onnx_path)), ModelCard.from_dict(card))
+    if sha256 is not None and sha256 != classifier.sha256:
+        raise CardError(f"the file has sha256 {classifier.sha256}, not {sha256}")
+    return check_behaviour(classifier).to_dict()
+
+
 def register_model(*, name: str, onnx_path: str | Path, card: dict, is_default: bool = False) -> ClassifierModel:
-    """Check the card against the ONNX file (CardError with a clear message if they disagree), then store it."""
+    """Check card, file and behaviour (CardError with a clear message if they fail), then store the model."""
+    behaviour = check_model_files(onnx_path=onnx_path, card=card)
     model_card = ModelCard.from_dict(card)
-    ExpressionClassifier(resolve_model_path(str(onnx_path)), model_card)  # raises CardError on a mismatch
     sha256 = hashlib.sha256(resolve_model_path(str(onnx_path)).read_bytes()).hexdigest()
     model, _ = ClassifierModel.objects.update_or_create(
         sha256=sha256,
@@ -49,6 +59,7 @@ def register_model(*, name: str, onnx_path: str | Path, card: dict, is_default: 
             "onnx_path": str(onnx_path),
             "card": model_card.to_dict(),
             "is_default": is_default,
+            "behaviour": behaviour,
         },
     )
     return model
@@ -137,28 +148,28 @@ def classify_stored_photo(photo_id: int, model_id: int, *, force: bool = False) 
             data = handle.read()
     except FileNotFoundError:
         return _finish(job, status=Classification.Status.FAILED, error="The photo file is missing from storage.")
-    result = classify_image(
-        data,
-        detector=load_default_models(settings.INFERENCE_THREADS).detector,
-        classifier=load_model_session(job.onnx_path, job.card, job.sha256),
-        labels=known_labels(job.labels),
-    )
-    status = _finish(
-        job,
-        status=result.status,
-        probabilities=result.probabilities,
-        top_label=result.top_label,
-        face_box=list(result.face_box) if result.face_box else None,
-        face_score=result.face_score,
-        n_faces=result.n_faces,
-        faces=result.faces,
-        timings_ms=result.timings_ms,
-        model_sha256=result.model_sha256,
-        error=result.error_message,
-    )
+    models = load_default_models(settings.INFERENCE_THREADS)
+    result = classify_image(data, detector=models.detector, landmarker=models.landmarker,
+                            classifier=load_model_session(job.onnx_path, job.card, job.sha256),
+                            labels=known_labels(job.labels))
+    status = _finish(job, **result_fields(result))
     if job.photo_policy == Experiment.PhotoPolicy.DELETE_AFTER_CLASSIFICATION:
         delete_once_classified(job.photo_id)
     return status
+
+
+def result_fields(result) -> dict:
+    """Classification columns for a fer_inference Result."""
+    return {
+        "status": result.status, "probabilities": result.probabilities, "top_label": result.top_label,
+        "face_box": list(result.face_box) if result.face_box else None, "face_score": result.face_score,
+        "n_faces": result.n_faces, "faces": result.faces, "detector": result.detector,
+        "label_stability": result.stability.get("label_stability"),
+        "probability_spread": result.stability.get("probability_spread"),
+        "crop_labels": result.stability.get("crop_labels", {}), "landmarks": result.landmarks,
+        "movements": result.measures, "timings_ms": result.timings_ms, "model_sha256": result.model_sha256,
+        "error": result.error_message,
+    }
 
 
 def record_failure(photo_id: int, model_id: int, error: Exception) -> None:

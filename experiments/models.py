@@ -8,6 +8,7 @@ import json
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import connection, models, transaction
 from django.db.models import F, Q
@@ -398,13 +399,15 @@ class Photo(models.Model):
         return f"photo of {self.trial}"
 
     def delete_file(self) -> None:
-        """Remove the image from storage and keep the row as a record that it existed."""
+        """Remove the image from storage and keep the row as a record that it existed. The face mesh
+        goes with it (biometric, and enough to redraw the face's geometry); the movement measures stay."""
         with transaction.atomic():
             commit_durably()
             if self.file:
                 self.file.delete(save=False)
             self.deleted_at = timezone.now()
             self.save(update_fields=["file", "deleted_at"])
+            self.classifications.filter(landmarks__isnull=False).update(landmarks=None)
 
 
 class ClassifierModel(models.Model):
@@ -414,6 +417,8 @@ class ClassifierModel(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     card = models.JSONField(help_text=_("The model card: input, preprocessing, labels, licence."))
     is_default = models.BooleanField(default=False)
+    behaviour = models.JSONField(default=dict, blank=True, editable=False,
+                                 help_text=_("Its outputs on the bundled real faces when it was registered."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -424,6 +429,15 @@ class ClassifierModel(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.version}".strip()
+
+    def clean(self):
+        """The admin's registration check: the same as register_model's (card, file, behaviour)."""
+        from .classifiers import check_model_files  # classifiers imports this module
+
+        try:
+            self.behaviour = check_model_files(onnx_path=self.onnx_path, card=self.card, sha256=self.sha256)
+        except (OSError, ValueError) as error:  # CardError and BehaviourError are ValueErrors
+            raise ValidationError(str(error)) from error
 
 
 class Classification(models.Model):
@@ -443,6 +457,18 @@ class Classification(models.Model):
     face_score = models.FloatField(null=True, blank=True)
     n_faces = models.PositiveSmallIntegerField(null=True, blank=True)
     faces = models.JSONField(default=list, blank=True)
+    detector = models.CharField(max_length=64, blank=True, help_text=_("The detector model that found the face."))
+    label_stability = models.FloatField(
+        null=True, blank=True, help_text=_("Fraction of perturbed crops (margins, shifts, mirror) with its top label.")
+    )
+    probability_spread = models.FloatField(
+        null=True, blank=True, help_text=_("Largest change of one label's probability across those crops.")
+    )
+    crop_labels = models.JSONField(default=dict, blank=True, help_text=_("Top label of each crop."))
+    landmarks = models.JSONField(
+        null=True, blank=True, help_text=_("468-point face mesh, packed (fer_inference.landmarks.unpack_landmarks).")
+    )
+    movements = models.JSONField(default=dict, blank=True, help_text=_("Movement measures (fer_inference.movements)."))
     timings_ms = models.JSONField(default=dict, blank=True)
     model_sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)

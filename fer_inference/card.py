@@ -3,6 +3,8 @@
 A card is a JSON object stored beside the ONNX file (`*.card.json`) and with the ClassifierModel row.
 Pixels are normalised as ``x = (pixel * scale - mean) / std`` per channel, e.g. mini-Xception:
 scale 1/255, mean 0.5, std 0.5 gives [-1, 1]; FER+: scale 1, mean 0, std 1 (raw 0-255).
+Any layout (NHWC, NCHW) goes with any colour: gray (1 channel), gray3 (the grey image copied into
+3 channels, for networks trained on grey faces with an ImageNet stem), rgb or bgr.
 
 >>> card = ModelCard.from_dict({"name": "toy", "input_name": "x", "input_shape": [None, 2, 2, 1],
 ...     "layout": "NHWC", "colour": "gray", "labels": ["happy", "sad"]})
@@ -18,7 +20,7 @@ from pathlib import Path
 
 CANONICAL_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 LAYOUTS = ("NHWC", "NCHW")
-COLOURS = {"gray": 1, "rgb": 3, "bgr": 3}
+COLOURS = {"gray": 1, "gray3": 3, "rgb": 3, "bgr": 3}  # gray3: the grey image copied into three channels
 RESIZE_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
 OUTPUT_KINDS = ("probabilities", "logits")
 
@@ -33,7 +35,7 @@ class ModelCard:
     input_name: str
     input_shape: tuple  # e.g. (None, 64, 64, 1); None for a free (batch) dimension
     layout: str  # NHWC or NCHW
-    colour: str  # gray, rgb or bgr
+    colour: str  # gray, gray3 (grey copied into 3 channels), rgb or bgr
     labels: tuple  # the model's own output order
     label_map: dict  # model label -> canonical label, or None for "maps to nothing"
     resize_filter: str = "bilinear"
@@ -44,6 +46,7 @@ class ModelCard:
     output_name: str | None = None  # None: the first output
     output_kind: str = "probabilities"
     extra_outputs: dict = dataclasses.field(default_factory=dict)  # e.g. {"valence": "output_name"}
+    test_time_augmentation: bool = False  # report the mean over the perturbed crops, not the card's crop alone
     version: str = ""
     licence: str = ""
     provenance: dict = dataclasses.field(default_factory=dict)
@@ -116,6 +119,8 @@ class ModelCard:
                 raise CardError(f"{name} needs 1 or {self.channels} values, not {len(values)}")
         if any(s == 0 for s in self.std):
             raise CardError("std must not contain 0")
+        if not isinstance(self.test_time_augmentation, bool):
+            raise CardError(f"test_time_augmentation must be true or false, not {self.test_time_augmentation!r}")
         if not 0 <= self.crop_margin <= 1:
             raise CardError(f"crop_margin must be between 0 and 1, not {self.crop_margin}")
         for label, canonical in self.label_map.items():

@@ -2,10 +2,15 @@
 
 crop (face box + margin, squared) -> colour -> resize -> (pixel * scale - mean) / std -> layout
 -> batch through onnxruntime -> softmax if logits -> probabilities on canonical labels.
+
+`classify_face` also runs the model on a few perturbed crops of the same face in the same batch
+(other margins, small shifts, the mirror image), so every label comes with how much it hinges on
+the crop; a card with "test_time_augmentation" reports the mean over those crops instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -44,6 +49,42 @@ def _widen(low: float, high: float, pad: int, limit: int) -> tuple[int, int]:
     return min(start, max(start - pad, 0)), max(end, min(end + pad, limit))
 
 
+STABILITY_MARGINS = (0.0, 0.1, 0.2)  # crop margins tried besides the card's own
+STABILITY_SHIFT = 0.05  # fraction of the crop's side
+
+
+def perturbed_squares(box, margin: float, image_size: tuple[int, int]) -> dict[str, tuple]:
+    """Named crop squares for one face: the card's crop ("card") first, then the other margins of
+    STABILITY_MARGINS and the card's crop shifted right and down by STABILITY_SHIFT of its side.
+
+    >>> list(perturbed_squares((40, 40, 60, 60), 0.2, (100, 100)))
+    ['card', 'margin_0.0', 'margin_0.1', 'shift']
+    """
+    base = crop_box(box, margin, image_size)
+    side = base[2] - base[0]
+    squares = {"card": base}
+    for other in STABILITY_MARGINS:
+        if abs(other - margin) > 1e-9:
+            squares[f"margin_{other:.1f}"] = crop_box(box, other, image_size)
+    step = STABILITY_SHIFT * side
+    squares["shift"] = (base[0] + step, base[1] + step, base[2] + step, base[3] + step)
+    return squares
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceReading:
+    """The model's canonical probabilities for every crop of one face; row 0 is the card's crop."""
+
+    crops: tuple[str, ...]  # names: card, margin_..., shift, mirror
+    probabilities: np.ndarray  # (len(crops), 7) on CANONICAL_LABELS
+    averaged: bool  # the card asks for test-time averaging over the crops
+
+    @property
+    def reported(self) -> np.ndarray:
+        """(7,) what the face is labelled with: the card's crop, or the mean over all crops."""
+        return self.probabilities.mean(axis=0) if self.averaged else self.probabilities[0]
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
@@ -74,10 +115,13 @@ class ExpressionClassifier:
 
     def preprocess(self, image: Image.Image, boxes) -> np.ndarray:
         """Model input batch for face `boxes` (x0, y0, x1, y1) in an RGB image."""
+        return self.crops(image, [crop_box(box, self.card.crop_margin, image.size) for box in boxes])
+
+    def crops(self, image: Image.Image, squares) -> np.ndarray:
+        """Model input batch for explicit crop squares (from `crop_box`)."""
         card = self.card
-        crops = []
-        for box in boxes:
-            x0, y0, x1, y1 = crop_box(box, card.crop_margin, image.size)
+        batch = np.empty((len(squares), card.size[1], card.size[0], card.channels), dtype=np.float32)
+        for i, (x0, y0, x1, y1) in enumerate(squares):
             # Cut the whole-pixel region first (black where it leaves the image), convert the colour
             # (grey before resizing, as fer does), then resize the exact sub-pixel square.
             # The extra `pad` pixels keep the resize filter's support, so the result equals resizing
@@ -86,25 +130,28 @@ class ExpressionClassifier:
             left, right = _widen(x0, x1, pad, image.width)
             top, bottom = _widen(y0, y1, pad, image.height)
             region = image.crop((left, top, right, bottom))
-            if card.colour == "gray":
+            if card.colour in ("gray", "gray3"):
                 region = region.convert("L")
             box_in_region = (x0 - left, y0 - top, x1 - left, y1 - top)
-            crop = region.resize(card.size, FILTERS[card.resize_filter], box=box_in_region)
-            pixels = np.asarray(crop, dtype=np.float32)
-            if card.colour == "gray":
-                pixels = pixels[:, :, None]
-            elif card.colour == "bgr":
+            pixels = np.asarray(region.resize(card.size, FILTERS[card.resize_filter], box=box_in_region))
+            if card.colour == "bgr":
                 pixels = pixels[:, :, ::-1]
-            crops.append((pixels * card.scale - self.mean) / self.std)
-        batch = np.stack(crops).astype(np.float32)
+            # grey has no channel axis: broadcasting fills one channel, or copies it into three (gray3)
+            batch[i] = (pixels[:, :, None] if pixels.ndim == 2 else pixels) * np.float32(card.scale)
+        batch -= self.mean
+        batch /= self.std
         return batch if card.layout == "NHWC" else batch.transpose(0, 3, 1, 2)
+
+    def raw_outputs(self, batch: np.ndarray) -> np.ndarray:
+        """The model's output (N, len(card.labels)) for a preprocessed batch, as it gives it."""
+        if self.fixed_batch == 1 and len(batch) > 1:
+            return np.concatenate([self.raw_outputs(batch[i : i + 1]) for i in range(len(batch))])
+        output = self.session.run([self.output_name], {self.card.input_name: batch})[0]
+        return output.reshape(len(batch), -1).astype(np.float64)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """The model's own probabilities (N, len(card.labels)) for a preprocessed batch."""
-        if self.fixed_batch == 1 and len(batch) > 1:
-            return np.concatenate([self.predict(batch[i : i + 1]) for i in range(len(batch))])
-        output = self.session.run([self.output_name], {self.card.input_name: batch})[0]
-        output = output.reshape(len(batch), -1).astype(np.float64)
+        output = self.raw_outputs(batch)
         return softmax(output) if self.card.output_kind == "logits" else output
 
     def to_canonical(self, probabilities: np.ndarray) -> np.ndarray:
@@ -113,3 +160,13 @@ class ExpressionClassifier:
 
     def classify(self, image: Image.Image, boxes) -> np.ndarray:
         return self.to_canonical(self.predict(self.preprocess(image, boxes)))
+
+    def classify_face(self, image: Image.Image, box) -> FaceReading:
+        """One face through the card's crop and its perturbations, in one batch (see perturbed_squares),
+        plus the mirror image of the card's crop."""
+        squares = perturbed_squares(box, self.card.crop_margin, image.size)
+        batch = self.crops(image, list(squares.values()))
+        width_axis = 2 if self.card.layout == "NHWC" else 3
+        batch = np.concatenate([batch, np.flip(batch[:1], axis=width_axis)])
+        probabilities = self.to_canonical(self.predict(batch))
+        return FaceReading((*squares, "mirror"), probabilities, self.card.test_time_augmentation)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import warnings
 
 import numpy as np
@@ -53,6 +54,15 @@ class InvalidImage(ValueError):
 
 def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Decode JPEG/PNG/WebP bytes to an RGB image turned upright according to its EXIF orientation."""
+    return decode_scaled(data, max_bytes=max_bytes, max_pixels=max_pixels)[0]
+
+
+def decode_scaled(
+    data: bytes, *, long_side: int | None = None, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
+) -> tuple[Image.Image, float]:
+    """Like decode_image, but a JPEG whose longer side is at least twice `long_side` is decoded at a
+    reduced scale (Pillow's draft: libjpeg skips the fine DCT coefficients, 1/2, 1/4 or 1/8) while
+    keeping at least `long_side` pixels. Returns the image and its scale (decoded / stored pixels)."""
     if not data:
         raise InvalidImage("empty")
     if len(data) > max_bytes:
@@ -73,6 +83,9 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
                 raise InvalidImage("too_many_pixels", dimensions=f" ({width} x {height})")
             if width * height > MAX_PIXELS_PER_BYTE * len(data):
                 raise InvalidImage("implausible_size", dimensions=f"{width} x {height}")
+            if long_side and image.format == "JPEG" and max(width, height) >= 2 * long_side:
+                factor = long_side / max(width, height)
+                image.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
             image.load()  # the first frame only: an MPO's others are never decoded
     except InvalidImage:
         raise
@@ -82,9 +95,10 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
         raise InvalidImage("too_many_pixels", dimensions="") from error  # Pillow's own, larger cap
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise InvalidImage("truncated" if "truncated" in str(error).lower() else "corrupt") from error
+    scale = image.width / width
     with contextlib.suppress(Exception):  # a malformed EXIF block must not lose a good photo; keep it as stored
         ImageOps.exif_transpose(image, in_place=True)  # in place: no copy when already upright
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
         # 16-bit grey: Pillow's convert("RGB") clips at 255 (a white photo); keep the top 8 bits instead.
         image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8), "L")
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return (image if image.mode == "RGB" else image.convert("RGB")), scale

@@ -139,3 +139,27 @@ def test_an_unexpected_error_in_the_task_is_recorded_not_retried_forever(trial, 
     row.refresh_from_db()
     assert row.status == Classification.Status.FAILED
     assert row.error == "RuntimeError: onnxruntime exploded"
+
+
+def test_the_worker_stores_detector_crop_stability_face_mesh_and_movements(trial, face_jpeg, submit):
+    from fer_inference.landmarks import unpack_landmarks
+    from fer_inference.movements import MEASURES
+
+    row = submit(trial, face_jpeg).classifications.get()
+    assert row.detector == "face_detection_short_range"
+    assert 0 <= row.label_stability <= 1 and 0 <= row.probability_spread <= 1
+    assert set(row.crop_labels) == {"card", "margin_0.0", "margin_0.1", "shift", "mirror"}
+    points = unpack_landmarks(row.landmarks)
+    x0, y0, x1, y1 = row.face_box
+    assert points.shape == (468, 3)
+    inside = (points[:, 0] > x0 - 20) & (points[:, 0] < x1 + 20) & (points[:, 1] > y0 - 20) & (points[:, 1] < y1 + 20)
+    assert inside.all()
+    assert set(row.movements) == set(MEASURES)
+
+
+def test_the_face_mesh_goes_with_the_photo_file_and_the_measures_stay(trial, face_jpeg, submit):
+    photo = submit(trial, face_jpeg)
+    photo.delete_file()
+    row = photo.classifications.get()
+    assert row.landmarks is None
+    assert row.movements["mouth_width"] > 0

@@ -72,8 +72,8 @@ def test_batches_give_the_same_answer_as_single_faces(models, tiny, astronaut):
 
 def test_the_shipped_and_example_cards_load():
     for path in [*MODELS_DIR.glob("*.card.json"), *MODELS_DIR.glob("examples/*.card.json")]:
-        if path.name.startswith("face_detection"):
-            assert json.loads(path.read_text())["input_shape"] == [1, 128, 128, 3]
+        if path.name.startswith("face_"):  # detectors and the face mesh have cards of their own kind
+            assert json.loads(path.read_text())["input_shape"] in ([1, 128, 128, 3], [1, 192, 192, 3])
             continue
         card = ModelCard.from_json(path)
         assert len(card.labels) in (7, 8)

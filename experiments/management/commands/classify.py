@@ -20,13 +20,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, images, model, json: bool, **options):
         row = self.model(model)
-        detector = load_default_models().detector
+        models = load_default_models()
         classifier = classifier_for(row)
         for path in images:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
-            result = classify_image(path.read_bytes(), detector=detector, classifier=classifier,
-                                    labels=CANONICAL_LABELS)
+            result = classify_image(path.read_bytes(), detector=models.detector, classifier=classifier,
+                                    landmarker=models.landmarker, labels=CANONICAL_LABELS)
             if json:
                 self.stdout.write(_json({"file": str(path), "model": row.name, **result.to_dict()}))
             else:
@@ -47,7 +47,9 @@ class Command(BaseCommand):
             return f"{path}: {result.status}: {result.error_message}"
         ranked = sorted(result.probabilities.items(), key=lambda item: -item[1])[:3]
         top = ", ".join(f"{label} {p:.3f}" for label, p in ranked)
-        return f"{path}: {result.top_label} ({top}); faces={result.n_faces} score={result.face_score}"
+        stability = result.stability["label_stability"]
+        return (f"{path}: {result.top_label} ({top}); faces={result.n_faces} score={result.face_score} "
+                f"detector={result.detector} crop stability={stability:.2f}")
 
 
 def _json(data) -> str:

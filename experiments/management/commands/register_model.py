@@ -1,4 +1,5 @@
-"""Register an ONNX expression classifier with its model card (checked against the file)."""
+"""Register an ONNX expression classifier with its model card, checked against the file and, on bundled
+real faces, for outputs that depend on the face and fit the card."""
 
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from experiments.classifiers import register_model
 from fer_inference import CardError
+from fer_inference.behaviour import BehaviourReport
 
 
 class Command(BaseCommand):
@@ -24,5 +26,8 @@ class Command(BaseCommand):
         try:
             model = register_model(name=name, onnx_path=onnx.resolve(), card=json.loads(card.read_text()))
         except (CardError, json.JSONDecodeError) as error:
-            raise CommandError(f"{card} does not fit {onnx}: {error}") from error
+            raise CommandError(f"{onnx} with {card} was not registered: {error}") from error
+        self.stdout.write("Its outputs on the bundled real faces:")
+        for row in BehaviourReport.from_dict(model.behaviour).rows():
+            self.stdout.write(f"  {row}")
         self.stdout.write(self.style.SUCCESS(f"registered {model.name} (sha256 {model.sha256})"))
