@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('experiments', '0003_ratings'),
+        ('experiments', '0005_participant_repeated_panel_id'),
     ]
 
     operations = [
