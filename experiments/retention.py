@@ -1,11 +1,14 @@
 """Photo policy and storage hygiene: photos are kept only as long as the experiment says."""
 
+import logging
 from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import Classification, Experiment, Photo, private_photo_storage
+
+log = logging.getLogger(__name__)
 
 
 def expired_photos(now=None):
@@ -47,3 +50,20 @@ def audit_storage() -> dict[str, list[str]]:
         "files_without_rows": sorted(on_disk - set(expected)),
         "rows_without_files": sorted(f"photo {expected[name]}: {name}" for name in set(expected) - on_disk),
     }
+
+
+def delete_orphan_photo_files(*, older_than: int) -> int:
+    """Delete files that no photo row owns and that are older than `older_than` seconds: a file is written
+    just before its row's transaction, so a younger one may still be on its way to a row."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    deleted = 0
+    for name in audit_storage()["files_without_rows"]:
+        try:
+            if private_photo_storage.get_modified_time(name) < cutoff:
+                private_photo_storage.delete(name)
+                deleted += 1
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+    if deleted:
+        log.warning("deleted %d photo files that no row owned", deleted)
+    return deleted
