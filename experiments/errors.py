@@ -50,12 +50,13 @@ def bad_request(request, exception=None):
 
 def unavailable(request, *, retry_after: int = RETRY_AFTER_SECONDS, message: str = "") -> HttpResponse:
     """503 with Retry-After, rendered without touching the database (no context processors, no session)."""
-    message = message or _("The study server is busy for a moment. Your answers so far are saved. "
-                           "Please wait a minute, then reload this page.")
-    if wants_json(request):
+    if wants_json(request):  # the capture page's fetch: its send button is still there
+        message = message or _("The study server is busy for a moment. Please wait a few seconds and try again.")
         soon = retry_after <= RETRY_AFTER_SECONDS
         response = JsonResponse({"ok": False, "error": message, "retry": soon}, status=503)
     else:
+        message = message or _("The study server is busy for a moment. Your answers so far are saved. "
+                               "Please wait a minute, then reload this page.")
         body = render_to_string("unavailable.html", {"message": message, "retry_after": retry_after})
         response = HttpResponse(body, status=503)
     response["Retry-After"] = str(retry_after)

@@ -225,7 +225,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_TIMEOUT,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
-CELERY_WORKER_CONSUMER = "fer_study.celery_consumer:Consumer"  # survives a Redis restart (see the module)
+CELERY_BROKER_TRANSPORT = "fer_study.redis_transport:Transport"  # survives a Redis restart (see the module)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {

@@ -1,0 +1,24 @@
+"""Settings of the processes the fault tests start (gunicorn, worker, beat): production, DEBUG off, with
+short recovery windows that still pass the recovery-window check every worker runs at start.
+
+TLS is the proxy's job (deploy/nginx.conf.template, tests/reliability/test_proxy.py): these processes are
+spoken to over plain HTTP, as the proxy speaks to gunicorn, so the HTTPS redirect and secure cookies are
+off. Static files are served without the collectstatic manifest.
+"""
+
+import os
+
+from fer_study.settings import *  # noqa: F403
+from fer_study.settings import CELERY_BEAT_SCHEDULE, STORAGES
+
+# Production: a 30 s time limit, abandoned after 60 s, stale after 120 s, swept every 30 s.
+CLASSIFICATION_TIME_LIMIT = int(os.environ.get("CLASSIFICATION_TIME_LIMIT", "3"))
+CLASSIFICATION_ABANDONED_AFTER = int(os.environ.get("CLASSIFICATION_ABANDONED_AFTER", "4"))
+CLASSIFICATION_STALE_AFTER = int(os.environ.get("CLASSIFICATION_STALE_AFTER", "2"))
+CELERY_BEAT_SCHEDULE["requeue-stale-classifications"].update(schedule=1, options={"expires": 1})
+HEARTBEAT_EVERY = 1
+
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
