@@ -61,7 +61,7 @@ def stack_environment(*, broker_url: str, database_url: str, photo_root: Path, *
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
-        "CACHE_URL": broker_url.rsplit("/", 1)[0] + "/1",
+        "CACHE_URL": broker_url.rsplit("/", 1)[0] + "/1" if broker_url else "",  # no broker: in-process
         "PHOTO_ROOT": str(photo_root),
         "PYTHONPATH": str(ROOT),
         **more,
@@ -123,26 +123,28 @@ class Gunicorn(Process):
     """gunicorn with the project's gunicorn.conf.py (gthread) on a free port, behind no proxy: the test
     client plays the proxy, so requests from 127.0.0.1 are trusted to say who the client is."""
 
-    def __init__(self, *, broker_url: str, database_url: str, photo_root: Path, log: Path, processes: int = 2):
+    def __init__(self, *, broker_url: str, database_url: str, photo_root: Path, log: Path, processes: int = 2,
+                 config: Path = ROOT / "gunicorn.conf.py", options: tuple[str, ...] = (), **env: str):
         self.port = free_port()
         environment = stack_environment(broker_url=broker_url, database_url=database_url, photo_root=photo_root,
                                         GUNICORN_BIND=f"127.0.0.1:{self.port}", WEB_PROCESSES=str(processes),
-                                        TRUSTED_PROXIES="127.0.0.1/32")
-        super().__init__([sys.executable, "-m", "gunicorn", "fer_study.wsgi", "-c", str(ROOT / "gunicorn.conf.py")],
+                                        TRUSTED_PROXIES="127.0.0.1/32", **env)
+        bind = ("--bind", f"127.0.0.1:{self.port}")  # the project's config reads GUNICORN_BIND; another may not
+        super().__init__([sys.executable, "-m", "gunicorn", "fer_study.wsgi", "-c", str(config), *bind, *options],
                          env=environment, log=log)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_until_serving(self, timeout: float = 60) -> Gunicorn:
+    def wait_until_serving(self, timeout: float = 60, path: str = "/healthz") -> Gunicorn:
         import httpx
 
         def serving():
             if not self.alive():
                 raise AssertionError("gunicorn exited:\n" + self.tail())
             with contextlib.suppress(httpx.HTTPError):
-                return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
+                return httpx.get(self.url + path, timeout=2).status_code == 200
             return False
 
         wait_for(serving, timeout=timeout, what="gunicorn to answer /healthz", every=0.2, on_timeout=self.tail)

@@ -1,9 +1,10 @@
 """Settings of the processes the fault tests start (gunicorn, worker, beat): production, DEBUG off, with
 short recovery windows that still pass the recovery-window check every worker runs at start.
 
-TLS is the proxy's job (deploy/nginx.conf.template, tests/reliability/test_proxy.py): these processes are
-spoken to over plain HTTP, as the proxy speaks to gunicorn, so the HTTPS redirect and secure cookies are
-off. Static files are served without the collectstatic manifest.
+TLS is the proxy's job (deploy/nginx.conf.template): these processes are spoken to over plain HTTP, as the
+proxy speaks to gunicorn, so the HTTPS redirect and secure cookies are off, unless FER_BEHIND_TLS=1
+(tests/reliability/test_proxy.py puts the real proxy in front). Static files are served without the
+collectstatic manifest.
 """
 
 import os
@@ -18,7 +19,8 @@ CLASSIFICATION_STALE_AFTER = int(os.environ.get("CLASSIFICATION_STALE_AFTER", "2
 CELERY_BEAT_SCHEDULE["requeue-stale-classifications"].update(schedule=1, options={"expires": 1})
 HEARTBEAT_EVERY = 1
 
-SECURE_SSL_REDIRECT = False
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
-SECURE_HSTS_SECONDS = 0
+if os.environ.get("FER_BEHIND_TLS") != "1":  # behind the real proxy (test_proxy.py) everything stays as in production
+    SECURE_SSL_REDIRECT = False
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+    SECURE_HSTS_SECONDS = 0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
