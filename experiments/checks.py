@@ -30,16 +30,23 @@ def windows() -> dict[str, int]:
 
 
 def worst_case_recovery_seconds(w: dict[str, int]) -> int:
-    """>>> worst_case_recovery_seconds({"stale_after": 120, "abandoned_after": 60, "sweep_every": 30})
+    """The longest a lost or abandoned classification waits before it is sent again.
+
+    >>> worst_case_recovery_seconds({"stale_after": 120, "abandoned_after": 60, "sweep_every": 30})
     150
     """
     return max(w["stale_after"], w["abandoned_after"]) + w["sweep_every"]
 
 
 def problems(w: dict[str, int]) -> list[checks.CheckMessage]:
-    """>>> [m.id for m in problems({"time_limit": 30, "longest_retry_countdown": 120, "stale_after": 120,
-    ...  "abandoned_after": 20, "sweep_every": 30, "visibility_timeout": 600})]
-    ['experiments.E101']
+    """The windows that do not fit together, as Django system check errors.
+
+    >>> shipped = {"time_limit": 30, "longest_retry_countdown": 120, "stale_after": 120, "abandoned_after": 60,
+    ...            "sweep_every": 30, "visibility_timeout": 600}
+    >>> problems(shipped)
+    []
+    >>> [message.id for message in problems({**shipped, "abandoned_after": 20})]
+    ['experiments.E101', 'experiments.E103']
     """
     found = []
     if w["abandoned_after"] <= w["time_limit"]:

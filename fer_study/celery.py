@@ -20,10 +20,10 @@ app.steps["consumer"].add(ConsumerHeartbeat)
 @signals.worker_init.connect
 @signals.beat_init.connect
 def refuse_windows_that_do_not_fit(**kwargs):
-    """The recovery-window check (experiments/checks.py) also stops a worker or beat from starting."""
+    """The recovery-window check (experiments/checks.py) also stops a worker or beat from starting.
+    SystemExit, because Celery logs and ignores an Exception raised by a signal handler."""
     from django.core import checks
-    from django.core.exceptions import ImproperlyConfigured
 
     errors = [message for message in checks.run_checks(tags=["recovery"]) if message.is_serious()]
     if errors:
-        raise ImproperlyConfigured("\n".join(str(message) for message in errors))
+        raise SystemExit("\n".join(str(message) for message in errors))
