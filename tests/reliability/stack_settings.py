@@ -16,8 +16,10 @@ from fer_study.settings import CELERY_BEAT_SCHEDULE, STORAGES
 CLASSIFICATION_TIME_LIMIT = int(os.environ.get("CLASSIFICATION_TIME_LIMIT", "3"))
 CLASSIFICATION_ABANDONED_AFTER = int(os.environ.get("CLASSIFICATION_ABANDONED_AFTER", "4"))
 CLASSIFICATION_STALE_AFTER = int(os.environ.get("CLASSIFICATION_STALE_AFTER", "2"))
-CELERY_BEAT_SCHEDULE["requeue-stale-classifications"].update(schedule=1, options={"expires": 1})
-HEARTBEAT_EVERY = 1
+SWEEP_EVERY = int(os.environ.get("CLASSIFICATION_SWEEP_EVERY", "1"))
+CELERY_BEAT_SCHEDULE["requeue-stale-classifications"].update(schedule=SWEEP_EVERY, options={"expires": SWEEP_EVERY})
+HEARTBEAT_EVERY = int(os.environ.get("HEARTBEAT_EVERY", "1"))
+CELERY_BEAT_MAX_LOOP_INTERVAL = HEARTBEAT_EVERY
 
 if os.environ.get("FER_BEHIND_TLS") != "1":  # behind the real proxy (test_proxy.py) everything stays as in production
     SECURE_SSL_REDIRECT = False
