@@ -19,6 +19,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -64,14 +65,8 @@ def unavailable(request, *, retry_after: int = RETRY_AFTER_SECONDS, message: str
     return response
 
 
-class OutageMiddleware:
+class OutageMiddleware(MiddlewareMixin):
     """A view that meets a database, cache or broker outage answers 503, not 500 (and never a traceback)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
 
     def process_exception(self, request, exception):
         if isinstance(exception, PhotoStorageFull):  # the admins were alerted where it was raised

@@ -29,20 +29,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no).")
 
 
-def env_int(name: str, default: int) -> int:
+def env_number(name: str, default, kind=int, what="a whole number"):
     value = os.environ.get(name, "")
     try:
-        return int(value) if value else default
+        return kind(value) if value else default
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from exc
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return env_number(name, default)
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    try:
-        return float(value) if value else default
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from exc
+    return env_number(name, default, float, "a number")
 
 
 def env_list(name: str, default: str = "") -> list[str]:

@@ -17,7 +17,11 @@ CLASSIFICATION_TIME_LIMIT = int(os.environ.get("CLASSIFICATION_TIME_LIMIT", "3")
 CLASSIFICATION_ABANDONED_AFTER = int(os.environ.get("CLASSIFICATION_ABANDONED_AFTER", "4"))
 CLASSIFICATION_STALE_AFTER = int(os.environ.get("CLASSIFICATION_STALE_AFTER", "2"))
 SWEEP_EVERY = int(os.environ.get("CLASSIFICATION_SWEEP_EVERY", "1"))
-CELERY_BEAT_SCHEDULE["requeue-stale-classifications"].update(schedule=SWEEP_EVERY, options={"expires": SWEEP_EVERY})
+CELERY_BEAT_SCHEDULE = {  # a new dict: importing this module must not change fer_study.settings
+    **CELERY_BEAT_SCHEDULE,
+    "requeue-stale-classifications": {**CELERY_BEAT_SCHEDULE["requeue-stale-classifications"],
+                                      "schedule": SWEEP_EVERY, "options": {"expires": SWEEP_EVERY}},
+}
 HEARTBEAT_EVERY = int(os.environ.get("HEARTBEAT_EVERY", "1"))
 CELERY_BEAT_MAX_LOOP_INTERVAL = HEARTBEAT_EVERY
 
