@@ -14,10 +14,11 @@ RUN pip install -c constraints.txt .
 
 COPY . .
 RUN useradd --create-home --uid 1000 study \
-    && mkdir -p /data/photos /app/staticfiles \
+    && mkdir -p /data/photos /data/exports /app/staticfiles \
     && DEBUG=1 python manage.py collectstatic --noinput \
     && chown -R study /data /app/staticfiles
 USER study
 
 EXPOSE 8000
-CMD ["gunicorn", "fer_study.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py in /app: gthread workers (a few slow clients cannot hold them all).
+CMD ["gunicorn", "fer_study.wsgi"]

@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/load.py                       # 100 participants, 1 run
     .venv/bin/python benchmarks/load.py --participants 150 --runs 3 --think 1.0
 
-The script starts everything itself on 127.0.0.1 and stops it afterwards: gunicorn (DEBUG off, 4 sync
-workers), 2 Celery worker processes, on a fresh PostgreSQL database (`fer_load`, dropped and created)
-and Redis db 14 of the local server. Each participant is a browser: GET each page, wait a "think"
-time, POST the form (CSRF token and all); the photo goes by fetch as multipart, answered in JSON.
+The script starts everything itself on 127.0.0.1 and stops it afterwards: gunicorn (DEBUG off,
+gunicorn.conf.py with 4 gthread processes), 2 Celery worker processes, on a fresh PostgreSQL database
+(`fer_load`, dropped and created) and Redis db 14 of the local server. Each participant is a browser:
+GET each page, wait a "think" time, POST the form (CSRF token and all); the photo goes by fetch as
+multipart, answered in JSON.
 Rate limits are switched off (RATELIMIT_ENABLE=0): every simulated participant comes from 127.0.0.1.
 
 Reported: throughput, p50/p95/p99 per step, errors; then the database: photos stored == photos
@@ -103,8 +104,8 @@ class Stack:
 
         redis.Redis.from_url(self.args.broker_url).flushdb()
         log = (self.tmp / "stack.log").open("w")
-        self.spawn([str(ROOT / ".venv/bin/gunicorn"), "fer_study.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                    "--workers", str(self.args.web_workers), "--timeout", "60"], log)
+        self.env.update(GUNICORN_BIND=f"127.0.0.1:{self.port}", WEB_PROCESSES=str(self.args.web_workers))
+        self.spawn([str(ROOT / ".venv/bin/gunicorn"), "fer_study.wsgi", "-c", str(ROOT / "gunicorn.conf.py")], log)
         for n in range(self.args.celery_workers):
             nice = ["nice", "-n", str(self.args.worker_nice)] if self.args.worker_nice else []
             self.spawn([*nice, PYTHON, "-m", "celery", "-A", "fer_study", "worker", "--concurrency=1",

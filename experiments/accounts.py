@@ -12,8 +12,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django_ratelimit.core import _get_ip
 from django_ratelimit.decorators import ratelimit
+
+from . import ratelimits
 
 
 def login_username(request, credentials: dict | None = None) -> str:
@@ -31,12 +32,9 @@ def login_username(request, credentials: dict | None = None) -> str:
 
 
 def client_ip(request) -> str:
-    """The client address exactly as the rate limits key it (RATELIMIT_IP_META_KEY behind a proxy);
-    empty for the requests Django makes up itself (a test client's logout)."""
-    try:
-        return _get_ip(request)
-    except KeyError:
-        return ""
+    """The client address exactly as the rate limits key it (behind a trusted proxy, the address it passes
+    on); empty for the requests Django makes up itself (a test client's logout has no REMOTE_ADDR)."""
+    return ratelimits.client_ip(request) if request is not None else ""
 
 
 def password_reset_configured() -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -29,6 +30,18 @@ DEFAULT_MODEL_FILE = "mini_xception_fer2013.onnx"
 DEFAULT_CARD_FILE = "mini_xception_fer2013.card.json"
 # A message that kills its worker comes back (acks_late); after this many starts we record the failure.
 MAX_ATTEMPTS = 3
+
+
+class PhotoFileUnavailable(Exception):
+    """The row names a file the worker cannot read (yet): a storage mount that is late or briefly gone.
+    The task retries with backoff before it records the photo as missing."""
+
+
+def describe_storage() -> str:
+    """Where a worker looked for photos, for the log: the folder, or the bucket of an object storage."""
+    storage = storages["photos"]
+    detail = getattr(storage, "location", None) or getattr(storage, "bucket_name", None) or ""
+    return f"{type(storage).__name__} {detail}".strip()
 
 
 def resolve_model_path(onnx_path: str) -> Path:
@@ -146,8 +159,8 @@ def classify_stored_photo(photo_id: int, model_id: int, *, force: bool = False) 
     try:
         with private_photo_storage.open(job.file, "rb") as handle:
             data = handle.read()
-    except FileNotFoundError:
-        return _finish(job, status=Classification.Status.FAILED, error="The photo file is missing from storage.")
+    except FileNotFoundError as missing:
+        raise PhotoFileUnavailable(f"{job.file} is not in {describe_storage()}") from missing
     models = load_default_models(settings.INFERENCE_THREADS)
     result = classify_image(data, detector=models.detector, landmarker=models.landmarker,
                             classifier=load_model_session(job.onnx_path, job.card, job.sha256),
@@ -172,8 +185,21 @@ def result_fields(result) -> dict:
     }
 
 
+def release_claim(photo_id: int, model_id: int, *, resend_in: float) -> None:
+    """Undo a claim that did no work (the file was not there): the retry may claim again at once, the attempt
+    is not counted as one that could have stopped the worker, and the sweeper waits for the retry."""
+    Classification.objects.filter(photo_id=photo_id, model_id=model_id, status=Classification.Status.PENDING).update(
+        started_at=None, attempts=F("attempts") - 1, queued_at=timezone.now() + timedelta(seconds=resend_in)
+    )
+
+
 def record_failure(photo_id: int, model_id: int, error: Exception) -> None:
-    reason = "It took too long." if isinstance(error, SoftTimeLimitExceeded) else f"{type(error).__name__}: {error}"
+    if isinstance(error, SoftTimeLimitExceeded):
+        reason = "It took too long."
+    elif isinstance(error, PhotoFileUnavailable):
+        reason = f"The photo file is missing from storage: {error}"
+    else:
+        reason = f"{type(error).__name__}: {error}"
     Classification.objects.filter(photo_id=photo_id, model_id=model_id, status=Classification.Status.PENDING).update(
         status=Classification.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
     )

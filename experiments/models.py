@@ -593,3 +593,30 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.action} {self.detail} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class HeartbeatQuerySet(models.QuerySet):
+    def recent(self, *, within_seconds: int = 3600):
+        return self.filter(seen_at__gte=timezone.now() - timezone.timedelta(seconds=within_seconds))
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a Celery worker (written while it consumes from the broker) or of beat's
+    sweeper (written when the sweep ran): the live page shows each with its age (experiments/heartbeats.py)."""
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", _("Worker")
+        SWEEPER = "sweeper", _("Scheduled sweeper")
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    objects = HeartbeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return f"{self.name} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -3,17 +3,27 @@
 The participant and login views stay untouched: `RATE_LIMITS` in settings maps a view name to a
 rate, the methods it counts and what it counts by; the counting is django-ratelimit's
 (https://django-ratelimit.readthedocs.io/en/stable/usage.html#core-methods) on the default cache,
-which must be shared by all web processes (Redis) for the limits to mean what they say.
+which must be shared by all web processes (Redis) for the limits to mean what they say. A cache that
+cannot answer lets the request through (and is skipped for a while, experiments/circuits.py): an
+outage of the counters must not lock participants out. `client_ip` is the address counted behind a
+trusted reverse proxy.
 
 >>> parse_rule({"rate": "5/m"})["methods"]
 ('GET', 'POST')
 """
+
+import ipaddress
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
+
+from .circuits import REDIS_ERRORS, cache_circuit
+
+log = logging.getLogger(__name__)
 
 # View name (with namespace, as in reverse()) -> rule. Settings can replace any of them.
 DEFAULT_RATE_LIMITS = {
@@ -30,6 +40,41 @@ DEFAULT_RATE_LIMITS = {
 
 def parse_rule(rule: dict) -> dict:
     return {"methods": ("GET", "POST"), "per_username": None, **rule}
+
+
+def forwarded_client(remote_addr: str, forwarded_for: str, trusted: list[str]) -> str:
+    """The client's address: `remote_addr`, unless that is a trusted proxy, then the right-most address in
+    X-Forwarded-For that is not one. What a client writes into the header itself stays on the left, since
+    every proxy appends the address it saw, so it is never taken.
+
+    >>> forwarded_client("172.30.0.2", "6.6.6.6, 203.0.113.9", ["172.30.0.0/24"])
+    '203.0.113.9'
+    >>> forwarded_client("198.51.100.7", "6.6.6.6", ["172.30.0.0/24"])  # not from the proxy: header ignored
+    '198.51.100.7'
+    """
+    networks = [ipaddress.ip_network(network, strict=False) for network in trusted]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            return any(ipaddress.ip_address(address) in network for network in networks)
+        except ValueError:
+            return False
+
+    if not is_trusted(remote_addr):
+        return remote_addr
+    for address in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
+        if not is_trusted(address):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return remote_addr  # a malformed header from the proxy's side: count the proxy
+    return remote_addr
+
+
+def client_ip(request) -> str:
+    """RATELIMIT_IP_META_KEY: the address rate limits count (and the access log records)."""
+    return forwarded_client(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""),
+                            settings.TRUSTED_PROXIES)
 
 
 def username_of(group: str, request) -> str:
@@ -69,9 +114,20 @@ class RateLimitMiddleware:
         if request.method not in rule["methods"]:
             return None
         group = f"ratelimit:{match.view_name}"
-        limited = is_ratelimited(request, group=group, key="ip", rate=rule["rate"], method=rule["methods"],
-                                 increment=True)
+        limited = counted(request, group=group, key="ip", rate=rule["rate"], method=rule["methods"])
         if rule["per_username"] and username_of(group, request):
-            limited |= is_ratelimited(request, group=group + ":user", key=username_of, rate=rule["per_username"],
-                                      method=rule["methods"], increment=True)
+            limited |= counted(request, group=group + ":user", key=username_of, rate=rule["per_username"],
+                               method=rule["methods"])
         return too_many(request) if limited else None
+
+
+def counted(request, **rule) -> bool:
+    """Count the request; True if it is over the limit. Fails open: RATELIMIT_FAIL_OPEN only covers a cache
+    that answers without a count, not one that raises, so the errors of a Redis that is down are caught here."""
+    if not cache_circuit.allows():
+        return False
+    try:
+        return is_ratelimited(request, increment=True, **rule)
+    except REDIS_ERRORS as error:
+        cache_circuit.trip(error)
+        return False

@@ -1,5 +1,6 @@
 """Photo policy and storage hygiene: photos are kept only as long as the experiment says."""
 
+import logging
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from django.utils import timezone
 from .models import Classification, Experiment, Photo, private_photo_storage
 
 JOB_ID_LENGTH = 22  # secrets.token_urlsafe(16), the prefix of every built export's file name
+log = logging.getLogger(__name__)
 
 
 def expired_photos(now=None):
@@ -74,3 +76,20 @@ def audit_storage() -> dict[str, list[str]]:
         "rows_without_files": sorted(f"photo {expected[name]}: {name}" for name in set(expected) - on_disk),
         "orphan_exports": [str(path) for path in orphan_export_files()],
     }
+
+
+def delete_orphan_photo_files(*, older_than: int) -> int:
+    """Delete files that no photo row owns and that are older than `older_than` seconds: a file is written
+    just before its row's transaction, so a younger one may still be on its way to a row."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    deleted = 0
+    for name in audit_storage()["files_without_rows"]:
+        try:
+            if private_photo_storage.get_modified_time(name) < cutoff:
+                private_photo_storage.delete(name)
+                deleted += 1
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+    if deleted:
+        log.warning("deleted %d photo files that no row owned", deleted)
+    return deleted

@@ -30,12 +30,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no).")
 
 
-def env_int(name: str, default: int) -> int:
+def env_number(name: str, default, kind=int, what="a whole number"):
     value = os.environ.get(name, "")
     try:
-        return int(value) if value else default
+        return kind(value) if value else default
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from exc
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return env_number(name, default)
+
+
+def env_float(name: str, default: float) -> float:
+    return env_number(name, default, float, "a number")
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -85,6 +93,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "experiments.errors.OutageMiddleware",  # a database or Redis outage answers 503 in the visitor's language
     "django.middleware.common.CommonMiddleware",
     "experiments.ratelimits.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -201,9 +210,16 @@ REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
 
 # The analysis cache and export-job progress must be seen by every web and worker process, so with
 # a broker they share Redis; the embedded default keeps them in process memory.
+# A request never waits longer than this on Redis (cache or broker); a frozen Redis is then skipped for a
+# while (experiments/circuits.py). redis-py's own default is 5 s, which a frozen Redis added to every page.
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 1.0)
 CACHE_URL = env("CACHE_URL", env("CELERY_BROKER_URL"))
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -211,8 +227,11 @@ CACHES = {
 # Per-IP limits by URL name (experiments/ratelimits.py), counted in the shared cache above. They are
 # generous for participants, since a lab may put many people behind one address.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-RATELIMIT_FAIL_OPEN = True  # a cache outage must not lock participants out
-RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None  # behind nginx, e.g. "HTTP_X_REAL_IP"
+RATELIMIT_FAIL_OPEN = True  # a cache outage must not lock participants out (ratelimits.counted)
+# Requests from these networks (the reverse proxy) are counted by the client address the proxy appended to
+# X-Forwarded-For; from anywhere else by REMOTE_ADDR, so a client cannot choose its own bucket.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+RATELIMIT_IP_META_KEY = "experiments.ratelimits.client_ip"
 RATE_LIMITS = {
     "study_entry": {"rate": "60/m", "methods": ("GET",)},
     "study_capture": {"rate": "120/m", "methods": ("POST",)},
@@ -239,24 +258,43 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # new PostgreSQL connection per photo costs more than the photo's inference. Workers keep theirs and
 # close_old_connections() applies CONN_MAX_AGE and drops broken ones as for a web request (tasks.py).
 CELERY_DB_REUSE_MAX = 1000
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600),
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+CELERY_BROKER_TRANSPORT = "fer_study.redis_transport:Transport"  # survives a Redis restart (see the module)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-classifications": {
         "task": "experiments.tasks.requeue_stale_classifications",
-        "schedule": env_int("CLASSIFICATION_SWEEP_EVERY", 300),
+        "schedule": env_int("CLASSIFICATION_SWEEP_EVERY", 30),
+        "options": {"expires": env_int("CLASSIFICATION_SWEEP_EVERY", 30)},  # no pile of sweeps after an outage
     },
+    "delete-orphan-photo-files": {"task": "experiments.tasks.delete_orphan_photo_files", "schedule": 3600},
     "enforce-photo-policies": {"task": "experiments.tasks.enforce_photo_policies", "schedule": 3600},
     "release-abandoned-rating-items": {"task": "experiments.ratings.tasks.release_abandoned_items", "schedule": 600},
     "remove-expired-exports": {"task": "experiments.workspace.tasks.remove_expired_exports", "schedule": 3600},
 }
 # A rater idle this many seconds gives their unanswered photos back to other raters.
 RATING_ITEM_RELEASE_AFTER = env_int("RATING_ITEM_RELEASE_AFTER", 2 * 3600)
-# A classification still pending after this many seconds is sent to the workers again.
-CLASSIFICATION_STALE_AFTER = env_int("CLASSIFICATION_STALE_AFTER", 600)
-# A row a worker started this many seconds ago, still pending, has no live worker on it (> time_limit).
-CLASSIFICATION_ABANDONED_AFTER = env_int("CLASSIFICATION_ABANDONED_AFTER", 120)
+# Recovery windows; experiments/checks.py refuses to start with windows that do not fit together, and
+# the README states the worst-case recovery times they give.
+# A photo takes about 10 ms to classify; a task still running after this many seconds is stopped.
+CLASSIFICATION_TIME_LIMIT = env_int("CLASSIFICATION_TIME_LIMIT", 30)
+# A classification sent this many seconds ago and still pending was lost (a broker restart): send it again.
+CLASSIFICATION_STALE_AFTER = env_int("CLASSIFICATION_STALE_AFTER", 120)
+# A row a worker claimed this many seconds ago, still pending, has no live worker on it (> the task's time limit).
+CLASSIFICATION_ABANDONED_AFTER = env_int("CLASSIFICATION_ABANDONED_AFTER", 60)
+# A photo file with no row, older than this, was left by a crash between writing it and committing its row.
+PHOTO_ORPHAN_AFTER = env_int("PHOTO_ORPHAN_AFTER", 3600)
+# Workers and beat record that they are alive this often (the live page, the compose health checks).
+HEARTBEAT_EVERY = env_int("HEARTBEAT_EVERY", 10)
+LIVENESS_FILE = env("LIVENESS_FILE")  # touched with every heartbeat; compose's health checks read its age
+CELERY_BEAT_SCHEDULER = "experiments.heartbeats:LivenessScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = HEARTBEAT_EVERY
 # Threads each worker process gives onnxruntime; processes x threads should not exceed the cores.
 INFERENCE_THREADS = env_int("INFERENCE_THREADS", 1)
 
@@ -274,17 +312,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
 }
 
+# ADMINS="Name <admin@example.org>, ..." receive the alerts (a full photo disk) by e-mail.
+ADMINS = [tuple(part.strip(" >") for part in entry.split("<")) for entry in env_list("ADMINS") if "<" in entry]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "experiments.alerts": {"handlers": ["console", "mail_admins"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # Production hardening (effective with DEBUG off; see `manage.py check --deploy`).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container health check speaks plain HTTP to gunicorn
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)

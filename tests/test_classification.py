@@ -10,7 +10,7 @@ from PIL import Image
 from experiments.classifiers import MAX_ATTEMPTS, classify_stored_photo
 from experiments.models import Classification, Experiment, Participant, Trial
 from experiments.photos import PhotoRejected, accept_photo
-from experiments.tasks import requeue_stale_classifications
+from experiments.tasks import classify_photo, requeue_stale_classifications
 from tests.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -117,12 +117,20 @@ def test_delete_after_classification_removes_the_file(trial, face_jpeg, submit):
     assert photo.classifications.get().status == Classification.Status.DONE
 
 
-def test_a_photo_file_lost_from_storage_is_recorded_as_failed(trial, face_jpeg, default_model, submit):
+def test_a_photo_file_lost_from_storage_is_recorded_as_failed_naming_the_storage(
+    trial, face_jpeg, default_model, submit, caplog, private_photo_storage
+):
+    """In-process tasks cannot wait, so this fails at once; a real worker looks again with backoff first
+    (tests/reliability/test_front_door.py)."""
     photo = submit(trial, face_jpeg, deliver=False)
     photo.file.storage.delete(photo.file.name)
-    assert classify_stored_photo(photo.pk, default_model.pk) == Classification.Status.FAILED
+
+    classify_photo.apply((photo.pk, default_model.pk))
+
     row = photo.classifications.get()
     assert row.status == Classification.Status.FAILED and "missing from storage" in row.error
+    assert f"FileSystemStorage {private_photo_storage}" in row.error
+    assert any("giving up" in record.getMessage() for record in caplog.records)
 
 
 def test_an_unexpected_error_in_the_task_is_recorded_not_retried_forever(trial, face_jpeg, submit, monkeypatch):

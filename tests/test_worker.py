@@ -4,7 +4,6 @@ import copy
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from experiments.models import Classification, Participant, Trial, commit_durabl
 from experiments.photos import accept_photo
 from experiments.tasks import WORKER_APPLICATION_NAME, tune_database_connections
 from fer_study.celery import app
+from tests.reliability.faults import compose_command
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +39,7 @@ def worker(private_photo_storage, tmp_path):
     }
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "fer_study", "worker", "--concurrency=1",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+        [*compose_command("worker"), "-n", f"test-{os.getpid()}@%h"],  # the flags production uses
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     yield process

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 import fer_conditions as conditions
 
+from .. import photos
 from ..models import Experiment, Participant, Photo, Trial
-from ..photos import accept_photo
 from ..ratings import assignment
 from . import steps
 from .steps import Position
@@ -196,14 +196,16 @@ def record_felt(
 def submit_photo(*, participant: Participant, index: int, data: bytes, source: str, client_timings: dict) -> Photo:
     """Store the trial's photo (queued for classification on commit) and move on.
 
-    Raises `experiments.photos.PhotoRejected` for a bad image; nothing changes and they can retry.
+    Raises `experiments.photos.PhotoRejected` for a bad image, `PhotoStorageFull` when the disk is full;
+    nothing changes and they can retry. The file, its row and the step move commit together or not at all.
     """
     position = Position(steps.CAPTURE, index)
-    with at_position(participant, position) as p:
+    prepared = photos.prepare_photo(data)
+    with photos.stored_with_its_row(prepared) as name, at_position(participant, position) as p:
         trial = p.trials.get(index=index)
-        photo = accept_photo(trial=trial, data=data, source=source)
         trial.client_timings = {**client_timings, "server_received": timezone.now().isoformat()}
         trial.save(update_fields=["client_timings"])
+        photo = photos.create_photo(trial=trial, prepared=prepared, name=name, source=source)
         advance(p, leaving=position)
         return photo
 

@@ -1,4 +1,5 @@
-"""What the live page shows: counts by status, the classification queue and running headline numbers."""
+"""What the live page shows: counts by status, the classification queue, whether workers are alive and
+running headline numbers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from experiments.exports.tidy import default_model
+from experiments.heartbeats import worker_status
 from experiments.models import Classification, Experiment, Participant, Photo, Trial
 
 
@@ -41,6 +43,7 @@ def status_counts(experiment: Experiment) -> dict:
         "photos": {"total": photos.count(), "deleted": photos.exclude(deleted_at=None).count()},
         "classifications": {status: queue.get(status, 0) for status in Classification.Status.values},
         "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "workers": worker_status(now=now),
         "completion_minutes": {
             "n": len(durations),
             "median": round(statistics.median(durations) / 60, 2) if durations else None,

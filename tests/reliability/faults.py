@@ -1,4 +1,5 @@
-"""Real processes for the fault tests: Celery workers, a private redis-server, a TCP proxy to PostgreSQL.
+"""Real processes for the fault tests: gunicorn, Celery worker and beat (started with the commands in
+docker-compose.yml), a private redis-server, a TCP proxy to PostgreSQL.
 
 Everything listens on 127.0.0.1 and is stopped by the caller; nothing touches the machine's own Redis.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -15,7 +17,17 @@ import threading
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
+STACK_SETTINGS = "tests.reliability.stack_settings"
+
+
+def compose_command(service: str) -> list[str]:
+    """The service's command in docker-compose.yml, run with this interpreter: tests use the flags production uses."""
+    command = shlex.split(yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"][service]["command"])
+    assert command[0] == "celery", command
+    return [sys.executable, "-m", "celery", *command[1:]]
 
 
 def free_port() -> int:
@@ -40,28 +52,36 @@ def database_url_of(db_settings) -> str:
     return f"postgres://{user}{password}@{db_settings['HOST']}:{db_settings['PORT']}/{db_settings['NAME']}"
 
 
-class Worker:
-    """`celery worker` in its own process group (so SIGKILL takes its pool children too)."""
+def stack_environment(*, broker_url: str, database_url: str, photo_root: Path, **more: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": STACK_SETTINGS,
+        "DEBUG": "0",
+        "SECRET_KEY": "fault-tests-only-" + "k" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CACHE_URL": broker_url.rsplit("/", 1)[0] + "/1" if broker_url else "",  # no broker: in-process
+        "PHOTO_ROOT": str(photo_root),
+        "PYTHONPATH": str(ROOT),
+        **more,
+    }
 
-    def __init__(self, *, broker_url: str, database_url: str, photo_root: Path, log: Path, name: str,
-                 concurrency: int = 2, abandoned_after: int = 3):
+
+class Process:
+    """A process in its own group (so SIGKILL takes its children too), logging to `log`."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], log: Path):
         self.log_path = log
         self.log = log.open("a")
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": broker_url,
-            "PHOTO_ROOT": str(photo_root),
-            "CLASSIFICATION_ABANDONED_AFTER": str(abandoned_after),
-            "PYTHONPATH": str(ROOT),
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "fer_study", "worker", f"--concurrency={concurrency}",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{name}-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def send_signal(self, sig) -> None:
+        os.killpg(self.process.pid, sig)
 
     def kill(self, sig=signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError):  # already gone
@@ -79,6 +99,56 @@ class Worker:
 
     def tail(self) -> str:
         return self.log_path.read_text()[-4000:]
+
+
+class Worker(Process):
+    """The compose file's worker command, on the given broker, database and photo folder."""
+
+    def __init__(self, *, broker_url: str, database_url: str, photo_root: Path, log: Path, name: str, **env: str):
+        environment = stack_environment(broker_url=broker_url, database_url=database_url, photo_root=photo_root,
+                                        **env)
+        super().__init__([*compose_command("worker"), "-n", f"{name}-{os.getpid()}@%h"], env=environment, log=log)
+
+
+class Beat(Process):
+    """The compose file's beat command: the sweeper runs every second (stack_settings)."""
+
+    def __init__(self, *, broker_url: str, database_url: str, photo_root: Path, log: Path, schedule: Path):
+        environment = stack_environment(broker_url=broker_url, database_url=database_url, photo_root=photo_root)
+        command = [arg if not arg.endswith("celerybeat-schedule") else str(schedule) for arg in compose_command("beat")]
+        super().__init__(command, env=environment, log=log)
+
+
+class Gunicorn(Process):
+    """gunicorn with the project's gunicorn.conf.py (gthread) on a free port, behind no proxy: the test
+    client plays the proxy, so requests from 127.0.0.1 are trusted to say who the client is."""
+
+    def __init__(self, *, broker_url: str, database_url: str, photo_root: Path, log: Path, processes: int = 2,
+                 config: Path = ROOT / "gunicorn.conf.py", options: tuple[str, ...] = (), **env: str):
+        self.port = free_port()
+        environment = stack_environment(broker_url=broker_url, database_url=database_url, photo_root=photo_root,
+                                        GUNICORN_BIND=f"127.0.0.1:{self.port}", WEB_PROCESSES=str(processes),
+                                        TRUSTED_PROXIES="127.0.0.1/32", **env)
+        bind = ("--bind", f"127.0.0.1:{self.port}")  # the project's config reads GUNICORN_BIND; another may not
+        super().__init__([sys.executable, "-m", "gunicorn", "fer_study.wsgi", "-c", str(config), *bind, *options],
+                         env=environment, log=log)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_until_serving(self, timeout: float = 60, path: str = "/healthz") -> Gunicorn:
+        import httpx
+
+        def serving():
+            if not self.alive():
+                raise AssertionError("gunicorn exited:\n" + self.tail())
+            with contextlib.suppress(httpx.HTTPError):
+                return httpx.get(self.url + path, timeout=2).status_code == 200
+            return False
+
+        wait_for(serving, timeout=timeout, what="gunicorn to answer /healthz", every=0.2, on_timeout=self.tail)
+        return self
 
 
 class RedisServer:
@@ -113,8 +183,15 @@ class RedisServer:
 
     def kill9(self) -> None:
         if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGCONT)  # a frozen one too
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
 
 
 class TcpProxy:

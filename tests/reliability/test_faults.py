@@ -43,10 +43,9 @@ def two_models(experiment, tmp_path):
 def workers(private_photo_storage, tmp_path):
     started = []
 
-    def start(broker_url, name="w", concurrency=2):
+    def start(broker_url, name="w"):
         worker = Worker(broker_url=broker_url, database_url=database_url_of(connection.settings_dict),
-                        photo_root=private_photo_storage, log=tmp_path / "workers.log", name=name,
-                        concurrency=concurrency)
+                        photo_root=private_photo_storage, log=tmp_path / "workers.log", name=name)
         started.append(worker)
         return worker
 
@@ -57,7 +56,11 @@ def workers(private_photo_storage, tmp_path):
 
 @pytest.fixture
 def short_sweeps(settings):
-    settings.CLASSIFICATION_STALE_AFTER = 2  # the sweeper's age (production: 600 s)
+    """The sweeper in this process on the workers' windows (stack_settings; production: 120 and 60 s)."""
+    from tests.reliability import stack_settings
+
+    settings.CLASSIFICATION_STALE_AFTER = stack_settings.CLASSIFICATION_STALE_AFTER
+    settings.CLASSIFICATION_ABANDONED_AFTER = stack_settings.CLASSIFICATION_ABANDONED_AFTER
     return settings
 
 
